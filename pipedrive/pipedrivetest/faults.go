@@ -1,0 +1,124 @@
+package pipedrivetest
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// faults holds the pending one-shot faults.
+type faults struct {
+	failN      int
+	failStatus int
+	rateN      int
+	dropN      int
+}
+
+// FailNext makes the next n authenticated requests fail with status
+// instead of being served: a 502 comes as Cloudflare's HTML page, any
+// other status as Pipedrive's JSON error envelope. Calls replace the
+// pending count. Use 500 or 503 for server errors, 402 for a closed
+// company account and 403 for a missing permission.
+func (s *Server) FailNext(n, status int) {
+	if status < 400 || status > 599 {
+		panic(fmt.Sprintf("pipedrivetest: FailNext: status %d is not an error", status))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.failN, s.faults.failStatus = n, status
+}
+
+// RateLimitNext makes the next n authenticated requests get Pipedrive's
+// 429 "Request over limit" answer, with x-ratelimit-limit,
+// x-ratelimit-remaining (0) and x-ratelimit-reset headers, whether or not
+// rate limiting is on. Pending [Server.FailNext] faults come first.
+func (s *Server) RateLimitNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.rateN = n
+}
+
+// SetLatency makes every later request wait d (in real time) before it is
+// handled. A client that gives up meanwhile gets no response, and the
+// request is logged with status 0.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// DropAfterCommitNext makes the next n successful create requests (POST to
+// /api/v2/persons or the v1 equivalents) store the new person and then
+// close the connection without sending a response, as when a network fault
+// hits after the server committed. The client sees an error although the
+// person exists, so a retry would create a duplicate.
+func (s *Server) DropAfterCommitNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.dropN = n
+}
+
+// takeDrop consumes one pending drop.
+func (s *Server) takeDrop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.dropN <= 0 {
+		return false
+	}
+	s.faults.dropN--
+	return true
+}
+
+// drop closes the connection of w without a response. It reports false
+// when the connection cannot be hijacked (HTTP/2), in which case nothing
+// was written either.
+func drop(w http.ResponseWriter) bool {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return false
+	}
+	_ = conn.Close()
+	return true
+}
+
+// OnListPage registers fn to run each time the server has built a page of
+// a persons list (v2 or v1, not search), before the page is sent. page is
+// 1 for the first page of a listing (no cursor, or v1 start below limit)
+// and counts up along the cursors. fn runs on the request goroutine
+// without locks held, so it may seed, update or inspect the server; it
+// must be safe for concurrent use when lists run concurrently.
+func (s *Server) OnListPage(fn func(page int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, fn)
+}
+
+// InsertAfterPage seeds p right after the server has built page number page
+// of the next listing that reaches that page, before the page is sent. It
+// simulates a person created by someone else while a client pages through
+// the list: with id order the person appears on a later page.
+func (s *Server) InsertAfterPage(page int, p Person) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inserts[page] = append(s.inserts[page], p)
+}
+
+// pageServed runs the drift hooks for page.
+func (s *Server) pageServed(page int) {
+	for _, fn := range s.takeHooks(page) {
+		fn(page)
+	}
+}
+
+// takeHooks seeds the persons waiting for page and returns the hooks.
+func (s *Server) takeHooks(page int) []func(int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pending := s.inserts[page]
+	delete(s.inserts, page)
+	for _, p := range pending {
+		s.seedLocked(p)
+	}
+	return slices.Clone(s.hooks)
+}
