@@ -1,0 +1,387 @@
+package pipedrive
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	keysync "github.com/keysync/sync"
+	"github.com/keysync/sync/pipedrive/pipedrivetest"
+)
+
+func personsWithEmail(s *pipedrivetest.Server, email string) []map[string]any {
+	var out []map[string]any
+	for _, p := range s.Persons() {
+		if p["is_deleted"] == true {
+			continue
+		}
+		if containsFold(emails(p), email) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func create(name, email string) keysync.Write {
+	return keysync.Write{Op: keysync.OpCreate, Key: strings.ToLower(email),
+		Item: keysync.Item{"name": name, "email": []any{map[string]any{"value": email,
+			"primary": true, "label": "work"}}}}
+}
+
+func TestPersons_Write_ambiguousCreate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		opts      []pipedrivetest.Option
+		fault     func(s *pipedrivetest.Server)
+		wantPosts int
+	}{
+		{"committed then dropped", nil,
+			func(s *pipedrivetest.Server) { s.DropAfterCommitNext(1) }, 1},
+		{"committed then dropped with a lagging search index",
+			[]pipedrivetest.Option{pipedrivetest.WithSearchLag(time.Hour)},
+			func(s *pipedrivetest.Server) { s.DropAfterCommitNext(1) }, 1},
+		{"500, then committed and dropped", nil, func(s *pipedrivetest.Server) {
+			s.FailNext(1, http.StatusInternalServerError)
+			s.DropAfterCommitNext(1)
+		}, 2},
+		{"500 before committing", nil,
+			func(s *pipedrivetest.Server) { s.FailNext(1, http.StatusInternalServerError) }, 2},
+		{"502 HTML before committing", nil,
+			func(s *pipedrivetest.Server) { s.FailNext(1, http.StatusBadGateway) }, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, c := newFake(t, tt.opts...)
+			p := newConnector(t, c, PersonsOptions{})
+			tt.fault(s)
+			res, err := p.Write(t.Context(), []keysync.Write{create("Dana Example",
+				"Dana@Example.com")})
+			require.NoError(t, err)
+			require.Len(t, res, 1)
+			require.NoError(t, res[0].Err)
+			assert.Equal(t, "Dana Example", res[0].Item["name"])
+			assert.Len(t, personsWithEmail(s, "dana@example.com"), 1, "exactly one person")
+			assert.Equal(t, tt.wantPosts, s.Count(http.MethodPost, "/api/v2/persons"))
+			assert.NotEmpty(t, p.RecordID(res[0].Item))
+		})
+	}
+}
+
+func TestPersons_Write_unknownOutcomeIsReported(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	p := newConnector(t, c, PersonsOptions{})
+	s.FailNext(1000, http.StatusServiceUnavailable) // every check fails too
+	res, err := p.Write(t.Context(), []keysync.Write{create("Dana", "dana@example.com")})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	assert.ErrorIs(t, res[0].Err, ErrOutcomeUnknown)
+	assert.True(t, OutcomeUnknown(res[0].Err))
+	assert.Equal(t, 1, s.Count(http.MethodPost, "/api/v2/persons"), "no blind re-create")
+}
+
+func TestPersons_Write_noKeyNoRecreate(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	p := newConnector(t, c, PersonsOptions{})
+	s.DropAfterCommitNext(1)
+	res, err := p.Write(t.Context(), []keysync.Write{{Op: keysync.OpCreate,
+		Item: keysync.Item{"name": "No Email"}}})
+	require.NoError(t, err)
+	assert.ErrorIs(t, res[0].Err, ErrOutcomeUnknown)
+	assert.Len(t, s.Persons(), 1)
+	assert.Equal(t, 1, s.Count(http.MethodPost, "/api/v2/persons"))
+}
+
+func TestPersons_Write_perItemValidation(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	ids := seedN(s, 1)
+	p := newConnector(t, c, PersonsOptions{Legacy: true})
+	target, err := c.Get(t.Context(), int64(ids[0]))
+	require.NoError(t, err)
+	batch := []keysync.Write{
+		create("Ann Lee", "ann@example.com"),
+		{Op: keysync.OpCreate, Key: "bo@example.com",
+			Item: keysync.Item{"email": "bo@example.com"}},
+		{Op: keysync.OpUpdate, Item: keysync.Item{"name": "Renamed"}, Target: ToLegacy(target)},
+		{Op: keysync.OpUpdate, Item: keysync.Item{"name": "X"}, Target: keysync.Item{"id": 999}},
+		{Op: keysync.OpUpdate, Item: keysync.Item{"name": "X"}},
+		{Op: keysync.OpUpdate, Item: keysync.Item{"visible_to": "nope"},
+			Target: keysync.Item{"id": ids[0]}},
+	}
+	res, err := p.Write(t.Context(), batch)
+	require.NoError(t, err)
+	require.Len(t, res, len(batch))
+	require.NoError(t, res[0].Err)
+	assert.Equal(t, "ann@example.com", getString(res[0].Item, "email", "value"),
+		"results come in the legacy shape")
+	assert.ErrorIs(t, res[1].Err, keysync.ErrInvalid, "missing name")
+	require.NoError(t, res[2].Err)
+	assert.Equal(t, "Renamed", res[2].Item["name"])
+	assert.ErrorIs(t, res[3].Err, keysync.ErrNotFound)
+	assert.ErrorIs(t, res[4].Err, keysync.ErrInvalid, "no target")
+	assert.ErrorIs(t, res[5].Err, keysync.ErrInvalid)
+}
+
+func getString(item keysync.Item, list, field string) string {
+	l, _ := item[list].([]any)
+	if len(l) == 0 {
+		return ""
+	}
+	m, _ := l[0].(map[string]any)
+	s, _ := m[field].(string)
+	return s
+}
+
+func TestPersons_Write_unauthorizedStopsBatch(t *testing.T) {
+	t.Parallel()
+	s := pipedrivetest.NewTestServer(t)
+	c, err := NewClient("wrong", fastOpts(s.URL)...)
+	require.NoError(t, err)
+	p := newConnector(t, c, PersonsOptions{Concurrency: 2})
+	batch := make([]keysync.Write, 20)
+	for i := range batch {
+		batch[i] = create("X", "x@example.com")
+	}
+	res, err := p.Write(t.Context(), batch)
+	require.ErrorIs(t, err, keysync.ErrUnauthorized)
+	require.Len(t, res, len(batch))
+	for _, r := range res {
+		assert.ErrorIs(t, r.Err, keysync.ErrUnauthorized)
+	}
+	assert.Less(t, s.Count(http.MethodPost, "/api/v2/persons"), 20, "the batch stopped early")
+
+	for _, err := range p.List(t.Context()) {
+		assert.ErrorIs(t, err, keysync.ErrUnauthorized)
+	}
+	_, err = p.Delete(t.Context(), []keysync.Item{{"id": 1}})
+	assert.ErrorIs(t, err, keysync.ErrUnauthorized)
+}
+
+func TestPersons_Write_tooLargeAndCanceled(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t)
+	p := newConnector(t, c, PersonsOptions{MaxBatch: 2})
+	assert.Equal(t, 2, p.MaxBatch())
+	_, err := p.Write(t.Context(), make([]keysync.Write, 3))
+	assert.Error(t, err)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	res, err := p.Write(ctx, []keysync.Write{create("A", "a@example.com")})
+	assert.ErrorIs(t, err, context.Canceled)
+	require.Len(t, res, 1)
+	assert.Error(t, res[0].Err)
+}
+
+func TestPersons_Write_concurrentUnderLimit(t *testing.T) {
+	t.Parallel()
+	const n, window = 8, 200 * time.Millisecond
+	s := pipedrivetest.NewTestServer(t, pipedrivetest.WithRateLimit(n, window))
+	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithRateLimit(n, window),
+		WithRetry(0, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	p := newConnector(t, c, PersonsOptions{})
+	batch := make([]keysync.Write, 24)
+	for i := range batch {
+		batch[i] = create("P", "p"+string(rune('a'+i))+"@example.com")
+	}
+	res, err := p.Write(t.Context(), batch)
+	require.NoError(t, err)
+	for _, r := range res {
+		assert.NoError(t, r.Err, "no 429 although retries are off")
+	}
+	assert.Len(t, s.Persons(), 24)
+	assert.LessOrEqual(t, s.MaxRequestsInWindow(window), n)
+}
+
+func TestPersons_Delete(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	ids := seedN(s, 2)
+	p := newConnector(t, c, PersonsOptions{})
+	require.NoError(t, c.Delete(t.Context(), int64(ids[1])))
+	res, err := p.Delete(t.Context(), []keysync.Item{{"id": ids[0]}, {"id": ids[1]}, {"x": 1}})
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	assert.NoError(t, res[0].Err)
+	assert.NoError(t, res[1].Err, "already gone is success")
+	assert.ErrorIs(t, res[2].Err, keysync.ErrInvalid)
+	for _, person := range s.Persons() {
+		assert.Equal(t, true, person["is_deleted"])
+	}
+}
+
+func TestPersons_List_paginationDrift(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	seedN(s, 1100)
+	s.InsertAfterPage(1, pipedrivetest.Person{Name: "Late",
+		Emails: []pipedrivetest.Contact{{Value: "late@example.com"}}})
+	p := newConnector(t, c, PersonsOptions{})
+	items, err := collect(t, p.List(t.Context()))
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, it := range items {
+		id := p.RecordID(it)
+		assert.False(t, seen[id], "id %s twice", id)
+		seen[id] = true
+	}
+	assert.Len(t, items, 1101)
+	assert.Equal(t, "late@example.com", primaryEmail(items[len(items)-1]))
+}
+
+func TestPersons_List_legacyShape(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	s.Seed(pipedrivetest.Person{Name: "Ann Lee", OwnerID: 1001,
+		Emails: []pipedrivetest.Contact{{Value: "ann@example.com", Label: "work"}}})
+	p := newConnector(t, c, PersonsOptions{Legacy: true})
+	items, err := collect(t, p.List(t.Context()))
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	it := items[0]
+	assert.Equal(t, "ann@example.com", getString(it, "email", "value"))
+	assert.Equal(t, "", getString(it, "phone", "value"))
+	assert.Equal(t, "Ann", it["first_name"])
+	assert.Equal(t, "Lee", it["last_name"])
+	assert.Equal(t, true, it["active_flag"])
+	assert.Equal(t, "3", it["visible_to"])
+	owner := it["owner_id"].(map[string]any)
+	assert.Equal(t, "1001", owner["value"].(interface{ String() string }).String())
+	assert.NotContains(t, it, "emails")
+	mod, ok := p.ModifiedAt(it)
+	assert.True(t, ok)
+	assert.False(t, mod.IsZero())
+
+	// A listed legacy record can be written back unchanged.
+	res, err := p.Write(t.Context(), []keysync.Write{{Op: keysync.OpUpdate, Item: it, Target: it}})
+	require.NoError(t, err)
+	require.NoError(t, res[0].Err)
+}
+
+func TestPersons_ListModifiedSince(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	base := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		at := base.Add(time.Duration(i) * time.Hour)
+		s.Seed(pipedrivetest.Person{Name: "P", AddTime: at, UpdateTime: at})
+	}
+	p := newConnector(t, c, PersonsOptions{})
+	since := base.Add(2*time.Hour + 300*time.Millisecond)
+	items, err := collect(t, p.ListModifiedSince(t.Context(), since))
+	require.NoError(t, err)
+	require.Len(t, items, 3, "rounded down to the whole second: inclusive of 10:00:00")
+	first, ok := p.ModifiedAt(items[0])
+	require.True(t, ok)
+	assert.Equal(t, base.Add(2*time.Hour), first)
+}
+
+func TestPersons_SearchKey(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	s.Seed(pipedrivetest.Person{Name: "Ann",
+		Emails: []pipedrivetest.Contact{{Value: "ANN@example.com"}}})
+	p := newConnector(t, c, PersonsOptions{Legacy: true})
+	hits, err := p.SearchKey(t.Context(), "ann@example.com")
+	require.NoError(t, err)
+	require.Len(t, hits, 1)
+	assert.Equal(t, "ANN@example.com", getString(hits[0], "email", "value"))
+	none, err := p.SearchKey(t.Context(), "nobody@example.com")
+	require.NoError(t, err)
+	assert.NotNil(t, none)
+	assert.Empty(t, none)
+	none, err = p.SearchKey(t.Context(), " ")
+	require.NoError(t, err)
+	assert.NotNil(t, none)
+	assert.Empty(t, none)
+}
+
+func TestPersons_Identifier(t *testing.T) {
+	t.Parallel()
+	p := &Persons{}
+	tests := []struct {
+		item keysync.Item
+		id   string
+	}{
+		{keysync.Item{"id": "12"}, "12"},
+		{keysync.Item{"id": 12.0}, "12"},
+		{keysync.Item{"id": 12}, "12"},
+		{keysync.Item{"name": "x"}, ""},
+		{keysync.Item{"id": 1.5}, ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.id, p.RecordID(tt.item))
+	}
+	at, ok := p.ModifiedAt(keysync.Item{"update_time": "2026-11-03 10:00:00"})
+	assert.True(t, ok)
+	assert.Equal(t, time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC), at)
+	_, ok = p.ModifiedAt(keysync.Item{"update_time": nil})
+	assert.False(t, ok)
+}
+
+func TestNewPersons_validates(t *testing.T) {
+	t.Parallel()
+	_, c := newFake(t)
+	for _, o := range []PersonsOptions{{MaxBatch: -1}, {Concurrency: -1}, {ClockSkew: -1},
+		{SearchAttempts: -1}, {SearchBackoff: -1}, {MaxCreateAttempts: -1}} {
+		_, err := NewPersons(c, o)
+		assert.Error(t, err)
+	}
+	_, err := NewPersons(nil, PersonsOptions{})
+	assert.Error(t, err)
+	assert.True(t, errors.Is(ErrOutcomeUnknown, ErrOutcomeUnknown))
+}
+
+func TestPersons_findCreated_fallsBackToSearch(t *testing.T) {
+	t.Parallel()
+	// The recent-changes list never ends within the scan budget, so the
+	// connector must rely on the search index, and report uncertainty
+	// when the index shows nothing.
+	for _, indexed := range []bool{true, false} {
+		var searches, pages int
+		c := stub(t, func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/search"):
+				searches++
+				items := `[]`
+				if indexed && searches == 2 {
+					items = `[{"result_score":1,"item":{"id":77,"emails":["dana@example.com"]}}]`
+				}
+				writeJSON(w, 200, `{"success":true,"data":{"items":`+items+`},`+
+					`"additional_data":{"next_cursor":null}}`)
+			case r.URL.Path == "/api/v2/persons/77":
+				writeJSON(w, 200, `{"success":true,"data":{"id":77,"name":"Dana",`+
+					`"add_time":"2100-01-01T00:00:00Z",`+
+					`"emails":[{"value":"dana@example.com","primary":true}]}}`)
+			default:
+				pages++
+				assert.Equal(t, "desc", r.URL.Query().Get("sort_direction"))
+				writeJSON(w, 200, `{"success":true,"data":[{"id":1,"emails":[]}],`+
+					`"additional_data":{"next_cursor":"c`+string(rune('a'+pages))+`"}}`)
+			}
+		})
+		p := newConnector(t, c, PersonsOptions{SearchAttempts: 3})
+		found, err := p.findCreated(t.Context(), "dana@example.com", time.Now().Add(-time.Minute))
+		assert.Equal(t, maxScanPages, pages)
+		if indexed {
+			require.NoError(t, err)
+			assert.Equal(t, "77", p.RecordID(found))
+			assert.Equal(t, 2, searches, "the search was retried while the index lagged")
+		} else {
+			assert.Error(t, err, "uncertain: no duplicate risked")
+			assert.Nil(t, found)
+			assert.Equal(t, 3, searches)
+		}
+	}
+}
