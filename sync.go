@@ -366,6 +366,35 @@ type TwoWayOptions struct {
 
 	// Progress is called as the run advances; see Options.Progress.
 	Progress func(Progress)
+
+	// State turns on stateful sync (see [TwoWay]): the store keeping the
+	// links between records and their bases. With State set, Pair and
+	// Fields are required, AToB and BToA are not used, and both connectors
+	// must be [Identifier]s.
+	State StateStore
+
+	// Pair names this sync pair in State, such as "persons:contacts". Each
+	// pair has its own links, run lock and bookkeeping.
+	Pair string
+
+	// Fields says how records of each side hold the common fields that a
+	// stateful sync compares and writes (see [FieldPaths]).
+	Fields FieldMapping
+
+	// Conflicts settles fields changed on both sides (stateful sync only).
+	Conflicts ConflictPolicy
+
+	// Deletes says whether and how deletions propagate (stateful sync only);
+	// by default they are ignored.
+	Deletes DeletePolicy
+
+	// Incremental configures incremental listing (stateful sync only); by
+	// default every run lists both sides in full.
+	Incremental IncrementalOptions
+
+	// Clock returns the current time for the stored state (stateful sync
+	// only); nil means time.Now.
+	Clock func() time.Time
 }
 
 // TwoWay makes each of a and b hold the records only the other one has: it
@@ -383,7 +412,26 @@ type TwoWayOptions struct {
 //
 // TwoWay without stored state cannot tell edits or deletions apart from
 // records the other side lacks: it never updates or deletes.
+//
+// # Stateful sync
+//
+// With TwoWayOptions.State set, TwoWay keeps the two systems in step for
+// good: it stores a link per record pair and the base, the common fields
+// (TwoWayOptions.Fields) as last synced, and each run compares both sides
+// with the base field by field. A field changed on one side is written to
+// the other; fields changed on different sides both survive; the same
+// field changed on both sides is a [Conflict], settled by
+// TwoWayOptions.Conflicts. What TwoWay writes becomes the new base, so the
+// next run writes nothing. Links survive key changes, new records on either
+// side are created on the other and linked (with the matching rules above),
+// and deletions propagate only as TwoWayOptions.Deletes allows. A run is
+// planned in full before anything is written ([PlanTwoWay] returns that
+// plan, [ApplyPlan] carries it out) and is safe to re-run after a crash;
+// see [StateStore] and the package documentation of state/boltstore.
 func TwoWay(ctx context.Context, a, b Connector, opts TwoWayOptions) (Report, error) {
+	if opts.State != nil {
+		return twoWayStateful(ctx, a, b, opts)
+	}
 	r := newRun(opts.Logger, opts.Progress, opts.DryRun)
 	cfg, err := opts.config(a, b)
 	if err != nil {

@@ -1,0 +1,472 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	keysync "github.com/keysync/sync"
+)
+
+const (
+	// lockSpace is the first key of every advisory lock this package takes
+	// ("ksyn"), so that its locks do not collide with an application's
+	// single-key advisory locks.
+	lockSpace = 0x6b73796e
+	// schemaLock is the second key of the lock that serializes schema setup.
+	schemaLock = 0
+	// pageSize is how many links one query of Links reads.
+	pageSize = 1000
+	// chunkSize is how many links one statement of Commit writes.
+	chunkSize = 5000
+	// releaseTimeout bounds the unlock queries Close sends.
+	releaseTimeout = 5 * time.Second
+)
+
+// ErrConnString means the connection string given to [Open] could not be
+// parsed. The parser's message is withheld because it may contain the
+// password.
+var ErrConnString = errors.New("pgstore: cannot parse the connection string")
+
+var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
+
+// Option configures [Open] and [New].
+type Option func(*config) error
+
+type config struct {
+	prefix string
+}
+
+// WithTablePrefix sets the prefix of the two tables the store uses
+// (default "keysync_", giving keysync_pairs and keysync_links). It must be
+// a lowercase SQL identifier of at most 41 characters.
+func WithTablePrefix(prefix string) Option {
+	return func(c *config) error {
+		if !prefixRE.MatchString(prefix) {
+			return fmt.Errorf("pgstore: invalid table prefix %q", prefix)
+		}
+		c.prefix = prefix
+		return nil
+	}
+}
+
+// Store is a [keysync.StateStore] in PostgreSQL, for deployments in which
+// several workers run syncs: its run locks are PostgreSQL advisory locks,
+// held by every worker that uses the same database. It is safe for
+// concurrent use.
+type Store struct {
+	pool    *pgxpool.Pool
+	ownPool bool
+	links   string // quoted table names
+	pairs   string
+
+	mu     sync.RWMutex // write-locked only by Close
+	closed bool
+
+	lockMu sync.Mutex
+	locks  map[string]*heldLock
+}
+
+// heldLock is a run lock: the advisory lock lives in the session of conn,
+// which the store keeps out of the pool until Unlock.
+type heldLock struct {
+	mu   sync.Mutex // serializes use of conn
+	conn *pgxpool.Conn
+}
+
+// Open connects to the database that connString names (a URL or key=value
+// string as [pgxpool.ParseConfig] reads it), creates the tables when they
+// do not exist and returns a store that owns the connection pool.
+func Open(ctx context.Context, connString string, opts ...Option) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, ErrConnString
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	s, err := New(ctx, pool, opts...)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownPool = true
+	return s, nil
+}
+
+// New returns a store that uses pool, creating the tables when they do not
+// exist. [Store.Close] leaves the pool open; the caller closes it after the
+// store. Each run lock holds one connection of the pool for the length of
+// the run, so the pool needs at least one connection per concurrent run
+// plus one.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	cfg := config{prefix: "keysync_"}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	s := &Store{
+		pool:  pool,
+		links: pgx.Identifier{cfg.prefix + "links"}.Sanitize(),
+		pairs: pgx.Identifier{cfg.prefix + "pairs"}.Sanitize(),
+		locks: make(map[string]*heldLock),
+	}
+	if err := s.createSchema(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) createSchema(ctx context.Context) error {
+	// Concurrent CREATE TABLE IF NOT EXISTS can fail on PostgreSQL's catalog
+	// constraints, so workers starting together take turns.
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`,
+			lockSpace, schemaLock); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+CREATE TABLE IF NOT EXISTS `+s.pairs+` (
+	pair text NOT NULL PRIMARY KEY,
+	revision bigint NOT NULL,
+	state text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS `+s.links+` (
+	pair text NOT NULL,
+	id text COLLATE "C" NOT NULL,
+	link text NOT NULL,
+	PRIMARY KEY (pair, id)
+)`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("creating state tables: %w", err)
+	}
+	return nil
+}
+
+// Lock implements [keysync.StateStore.Lock] with
+// pg_try_advisory_lock on a connection that the store holds until Unlock.
+// If that connection is lost, PostgreSQL releases the lock and every later
+// Commit of the pair through this store fails, so a run never goes on
+// without its lock.
+func (s *Store) Lock(ctx context.Context, pair string) error {
+	if err := s.begin(ctx, pair); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+
+	h := &heldLock{}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.lockMu.Lock()
+	if s.locks[pair] != nil {
+		s.lockMu.Unlock()
+		return keysync.ErrLocked
+	}
+	s.locks[pair] = h
+	s.lockMu.Unlock()
+
+	conn, err := s.tryLock(ctx, pair)
+	if err != nil {
+		s.lockMu.Lock()
+		delete(s.locks, pair)
+		s.lockMu.Unlock()
+		return err
+	}
+	h.conn = conn
+	return nil
+}
+
+func (s *Store) tryLock(ctx context.Context, pair string) (*pgxpool.Conn, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("locking pair %q: %w", pair, err)
+	}
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`,
+		lockSpace, pair).Scan(&ok)
+	if err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("locking pair %q: %w", pair, err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, keysync.ErrLocked
+	}
+	return conn, nil
+}
+
+// Unlock implements [keysync.StateStore.Unlock].
+func (s *Store) Unlock(ctx context.Context, pair string) error {
+	if err := s.begin(ctx, pair); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	s.lockMu.Lock()
+	h := s.locks[pair]
+	delete(s.locks, pair)
+	s.lockMu.Unlock()
+	if h == nil {
+		return nil
+	}
+	return h.release(ctx, pair)
+}
+
+// release unlocks and returns the connection to the pool; when the unlock
+// fails it closes the connection, which ends the session and so the lock.
+func (h *heldLock) release(ctx context.Context, pair string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conn == nil {
+		return nil
+	}
+	conn := h.conn
+	h.conn = nil
+	defer conn.Release()
+	_, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, lockSpace, pair)
+	if err != nil {
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		return fmt.Errorf("unlocking pair %q (the connection was closed instead): %w", pair, err)
+	}
+	return nil
+}
+
+// PairState implements [keysync.StateStore.PairState].
+func (s *Store) PairState(ctx context.Context, pair string) (keysync.PairState, error) {
+	if err := s.begin(ctx, pair); err != nil {
+		return keysync.PairState{}, err
+	}
+	defer s.mu.RUnlock()
+	var (
+		ps  keysync.PairState
+		rev int64
+		raw string
+	)
+	err := s.pool.QueryRow(ctx, `SELECT revision, state FROM `+s.pairs+` WHERE pair = $1`,
+		pair).Scan(&rev, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return keysync.PairState{}, nil
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(raw), &ps)
+	}
+	if err != nil {
+		return keysync.PairState{}, fmt.Errorf("reading state of pair %q: %w", pair, err)
+	}
+	ps.Revision = rev
+	return ps, nil
+}
+
+// Links implements [keysync.StateStore.Links], reading pages of links by
+// keyset pagination so that no query stays open while the loop body runs.
+func (s *Store) Links(ctx context.Context, pair string) iter.Seq2[keysync.Link, error] {
+	return func(yield func(keysync.Link, error) bool) {
+		after := ""
+		for {
+			page, err := s.page(ctx, pair, after)
+			if err != nil {
+				yield(keysync.Link{}, err)
+				return
+			}
+			for _, l := range page {
+				if !yield(l, nil) {
+					return
+				}
+			}
+			if len(page) < pageSize {
+				return
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+}
+
+func (s *Store) page(ctx context.Context, pair, after string) ([]keysync.Link, error) {
+	if err := s.begin(ctx, pair); err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	rows, err := s.pool.Query(ctx, `SELECT id, link FROM `+s.links+`
+WHERE pair = $1 AND id > $2 ORDER BY id LIMIT $3`, pair, after, pageSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading links of pair %q: %w", pair, err)
+	}
+	out := make([]keysync.Link, 0, pageSize)
+	var id, raw string
+	_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
+		var l keysync.Link
+		if err := json.Unmarshal([]byte(raw), &l); err != nil {
+			return fmt.Errorf("decoding link %q: %w", id, err)
+		}
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading links of pair %q: %w", pair, err)
+	}
+	return out, nil
+}
+
+// Commit implements [keysync.StateStore.Commit] in one transaction. While
+// this store holds the pair's run lock, the transaction runs on the lock's
+// connection, so a commit fails rather than succeed after the lock was lost.
+func (s *Store) Commit(ctx context.Context, pair string, change keysync.StateChange) error {
+	if err := keysync.CheckStateChange(pair, change); err != nil {
+		return err
+	}
+	if err := s.begin(ctx, pair); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	ids, docs, err := encodeLinks(change.Put)
+	if err != nil {
+		return err
+	}
+	var state *string
+	if change.State != nil {
+		b, err := json.Marshal(change.State)
+		if err != nil {
+			return fmt.Errorf("encoding pair state: %w", err)
+		}
+		js := string(b)
+		state = &js
+	}
+
+	do := func(db beginner) error {
+		return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			return s.apply(ctx, tx, pair, ids, docs, change.Delete, state)
+		})
+	}
+	s.lockMu.Lock()
+	h := s.locks[pair]
+	s.lockMu.Unlock()
+	if h != nil {
+		err = h.with(func(c *pgxpool.Conn) error {
+			if c == nil {
+				return do(s.pool)
+			}
+			return do(c)
+		})
+	} else {
+		err = do(s.pool)
+	}
+	if err != nil {
+		return fmt.Errorf("committing state of pair %q: %w", pair, err)
+	}
+	return nil
+}
+
+type beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+func (h *heldLock) with(fn func(*pgxpool.Conn) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return fn(h.conn)
+}
+
+func (s *Store) apply(ctx context.Context, tx pgx.Tx, pair string,
+	ids, docs []string, deletes []string, state *string,
+) error {
+	for start := 0; start < len(ids); start += chunkSize {
+		end := min(start+chunkSize, len(ids))
+		_, err := tx.Exec(ctx, `INSERT INTO `+s.links+` (pair, id, link)
+SELECT $1, u.id, u.link FROM unnest($2::text[], $3::text[]) AS u(id, link)
+ON CONFLICT (pair, id) DO UPDATE SET link = EXCLUDED.link`,
+			pair, ids[start:end], docs[start:end])
+		if err != nil {
+			return fmt.Errorf("storing links: %w", err)
+		}
+	}
+	for start := 0; start < len(deletes); start += chunkSize {
+		end := min(start+chunkSize, len(deletes))
+		_, err := tx.Exec(ctx, `DELETE FROM `+s.links+` WHERE pair = $1 AND id = ANY($2::text[])`,
+			pair, deletes[start:end])
+		if err != nil {
+			return fmt.Errorf("deleting links: %w", err)
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO `+s.pairs+` AS p (pair, revision, state)
+VALUES ($1, 1, COALESCE($2::text, '{}'))
+ON CONFLICT (pair) DO UPDATE SET revision = p.revision + 1, state = COALESCE($2::text, p.state)`,
+		pair, state)
+	if err != nil {
+		return fmt.Errorf("storing pair state: %w", err)
+	}
+	return nil
+}
+
+// encodeLinks returns the IDs and JSON documents of links, the last one
+// winning when an ID repeats (one statement cannot update a row twice).
+func encodeLinks(links []keysync.Link) (ids, docs []string, err error) {
+	pos := make(map[string]int, len(links))
+	for _, l := range links {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encoding link %q: %w", l.ID, err)
+		}
+		if i, ok := pos[l.ID]; ok {
+			docs[i] = string(b)
+			continue
+		}
+		pos[l.ID] = len(ids)
+		ids = append(ids, l.ID)
+		docs = append(docs, string(b))
+	}
+	return ids, docs, nil
+}
+
+// Close implements [keysync.StateStore.Close]: it releases the run locks
+// this store holds and, when [Open] made the pool, closes it.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.lockMu.Lock()
+	held := s.locks
+	s.locks = nil
+	s.lockMu.Unlock()
+
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	for pair, h := range held {
+		errs = append(errs, h.release(ctx, pair))
+	}
+	if s.ownPool {
+		s.pool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// begin checks ctx and pair and read-locks the store against Close; the
+// caller must RUnlock when it returns nil.
+func (s *Store) begin(ctx context.Context, pair string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := keysync.CheckPair(pair); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return keysync.ErrStateClosed
+	}
+	return nil
+}
