@@ -72,6 +72,13 @@ type WriteResult struct {
 
 	// Err is nil on success, otherwise what went wrong with this item alone.
 	Err error
+
+	// Existed is set when an OpCreate found the record already in the
+	// system and updated it instead, as an upsert by email does. The
+	// orchestrators then report the record as updated, not created: it
+	// usually means the listing missed the record or the keys of the two
+	// sides are normalized differently.
+	Existed bool
 }
 
 // Destination is the write side of a [Connector].
