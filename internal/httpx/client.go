@@ -94,13 +94,23 @@ type Hooks struct {
 	// must never go in the URL.
 	Authorize func(h http.Header, tok Token)
 
-	// Classify inspects a 429 or 5xx response (body capped at
-	// MaxErrorBody) before a retry is decided. It returns the wait the
+	// Classify inspects a 429 or 5xx response, or one whose status
+	// Retryable accepts (body capped at MaxErrorBody), before a retry is
+	// decided. It returns the wait the
 	// server asks for in vendor headers (such as Pipedrive's
 	// x-ratelimit-reset) and whether retrying is pointless (such as a
 	// daily quota). The standard Retry-After header is read by the client
 	// itself; the longer of the two waits applies.
 	Classify func(resp *http.Response, body []byte) Verdict
+
+	// Retryable reports whether a status outside 2xx that the client does
+	// not retry on its own (it retries 429 and 5xx but 501) is transient,
+	// such as HubSpot's 477 while an account is migrated. Such a response
+	// is retried like a 429, after Retry-After or the Classify wait, else
+	// with backoff, and within RetryMax and MaxRetryWait. As with a 429, the
+	// server must have refused the request without acting on it: the retry
+	// is made even for a NonIdempotent request.
+	Retryable func(status int) bool
 
 	// ParseError extracts a message and a code from an error body.
 	ParseError func(body []byte) (message, code string)
@@ -239,6 +249,22 @@ func (cfg *Config) validate() error {
 	case cfg.MaxResponseBytes < 0:
 		return errors.New("httpx: MaxResponseBytes must not be negative")
 	}
+	if err := checkHeaderValue(cfg.Token.Reveal()); err != nil {
+		return fmt.Errorf("httpx: Token %w", err)
+	}
+	return nil
+}
+
+// checkHeaderValue rejects what net/http refuses to send in a header value:
+// control characters other than tab. Its error shows the position, never
+// the value, which may be a secret.
+func checkHeaderValue(v string) error {
+	for i := range len(v) {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return fmt.Errorf("contains a control character (%#02x at byte %d of %d; "+
+				"a trailing newline from a file?)", b, i, len(v))
+		}
+	}
 	return nil
 }
 
@@ -277,6 +303,12 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	if c.cfg.Hooks.Authorize != nil {
 		c.cfg.Hooks.Authorize(req.Header, c.cfg.Token)
 	}
+	if err := checkHeaders(req.Header); err != nil {
+		// net/http would refuse it before connecting; fail the same way
+		// without trying.
+		return nil, &RequestError{Service: c.cfg.Service, Method: r.Method, URL: sanitize(u),
+			Err: err}
+	}
 
 	a := &attempt{c: c, req: r, url: sanitize(u), path: u.Path}
 	hc := *c.http
@@ -294,6 +326,18 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	}
 	resp, err := rc.Do(req)
 	return a.finish(ctx, resp, err)
+}
+
+// checkHeaders validates the header values a request would carry.
+func checkHeaders(h http.Header) error {
+	for k, vs := range h {
+		for _, v := range vs {
+			if err := checkHeaderValue(v); err != nil {
+				return fmt.Errorf("header %s %w", k, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Client) limiters(class string) ([]*rate.Limiter, error) {
@@ -356,12 +400,7 @@ func (c *Client) NewAPIError(resp *Response) *APIError {
 }
 
 func (c *Client) apiError(method, u string, status int, h http.Header, body []byte) *APIError {
-	if len(body) > MaxErrorBody {
-		body = body[:MaxErrorBody]
-	}
-	if tok := c.cfg.Token.Reveal(); tok != "" {
-		body = bytes.ReplaceAll(body, []byte(tok), []byte(redacted))
-	}
+	body = c.redactBody(body, int64(len(body)) >= c.errorReadLimit())
 	e := &APIError{Service: c.cfg.Service, StatusCode: status, Method: method, URL: u,
 		Body: body, RetryAfter: c.retryAfter(h)}
 	if c.cfg.Hooks.ParseError != nil {
@@ -373,6 +412,36 @@ func (c *Client) apiError(method, u string, status int, h http.Header, body []by
 		e.RequestID = h.Get("X-Request-Id")
 	}
 	return e
+}
+
+// errorReadLimit is how much of an error body the client reads: MaxErrorBody
+// and a token's length more, so that a token crossing the MaxErrorBody mark
+// is read whole and cut out before the body is capped.
+func (c *Client) errorReadLimit() int64 {
+	return int64(MaxErrorBody + len(c.cfg.Token.Reveal()))
+}
+
+// redactBody cuts the token out of body and then caps it at MaxErrorBody,
+// in that order: capping first could leave the start of a token that
+// crosses the mark. When the body was or is now cut short, a tail that
+// could be the start of the token is dropped too.
+func (c *Client) redactBody(body []byte, truncated bool) []byte {
+	tok := c.cfg.Token.Reveal()
+	if tok != "" {
+		body = bytes.ReplaceAll(body, []byte(tok), []byte(redacted))
+	}
+	if len(body) > MaxErrorBody {
+		body, truncated = body[:MaxErrorBody], true
+	}
+	if truncated {
+		for n := min(len(tok)-1, len(body)); n > 0; n-- {
+			if bytes.HasSuffix(body, []byte(tok[:n])) {
+				body = body[:len(body)-n]
+				break
+			}
+		}
+	}
+	return body
 }
 
 // readAll reads at most limit bytes of body and closes it; a longer body is

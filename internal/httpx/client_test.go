@@ -380,6 +380,72 @@ func TestClient_Do_vendorClassifier(t *testing.T) {
 	})
 }
 
+func TestClient_Do_retryableHook(t *testing.T) {
+	t.Parallel()
+	is477 := func(status int) bool { return status == 477 }
+	tests := []struct {
+		name      string
+		retryable func(int) bool
+		steps     []http.HandlerFunc
+		create    bool
+		wantHits  int64
+		wantCode  int // 0: success
+	}{
+		{"without the hook a 477 is final", nil,
+			[]http.HandlerFunc{status(477, `{}`), ok}, false, 1, 477},
+		{"with the hook a 477 is retried", is477,
+			[]http.HandlerFunc{status(477, `{}`), status(477, `{}`), ok}, false, 3, 0},
+		{"after its Retry-After", is477,
+			[]http.HandlerFunc{status(477, `{}`, "Retry-After", "0"), ok}, false, 2, 0},
+		{"even a create, which the server refused", is477,
+			[]http.HandlerFunc{status(477, `{}`), ok}, true, 2, 0},
+		{"until the retries run out", is477,
+			[]http.HandlerFunc{status(477, `{"error":"migrating"}`)}, false, 4, 477},
+		{"other statuses stay final", is477,
+			[]http.HandlerFunc{status(418, `{}`), ok}, false, 1, 418},
+		{"a 5xx create is still not repeated", is477,
+			[]http.HandlerFunc{status(500, `{}`), ok}, true, 1, 500},
+		{"success is never retried", func(int) bool { return true },
+			[]http.HandlerFunc{ok}, false, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newScript(t, tt.steps...)
+			cfg := testConfig(s.srv.URL)
+			cfg.Hooks.Retryable = tt.retryable
+			var classified atomic.Int64
+			cfg.Hooks.Classify = func(*http.Response, []byte) Verdict {
+				classified.Add(1)
+				return Verdict{}
+			}
+			_, err := newTestClient(t, cfg).Do(t.Context(), Request{Method: http.MethodPost,
+				Path: "/p", Body: []byte(`{}`), NonIdempotent: tt.create})
+			assert.Equal(t, tt.wantHits, s.hits.Load())
+			if tt.wantCode == 0 {
+				require.NoError(t, err)
+				return
+			}
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.wantCode, ae.StatusCode)
+		})
+	}
+
+	t.Run("Classify sees the response and can refuse", func(t *testing.T) {
+		t.Parallel()
+		s := newScript(t, status(477, `{"final":true}`), ok)
+		cfg := testConfig(s.srv.URL)
+		cfg.Hooks.Retryable = is477
+		cfg.Hooks.Classify = func(resp *http.Response, body []byte) Verdict {
+			return Verdict{NoRetry: resp.StatusCode == 477 && bytes.Contains(body, []byte("final"))}
+		}
+		_, err := newTestClient(t, cfg).Do(t.Context(), get("/x"))
+		require.Error(t, err)
+		assert.EqualValues(t, 1, s.hits.Load())
+	})
+}
+
 func TestClient_Do_contextDeadline(t *testing.T) {
 	t.Parallel()
 	t.Run("a 429 wait past the deadline fails now", func(t *testing.T) {

@@ -27,10 +27,11 @@
 // Config.MaxRetryWait, or one that would pass the context's deadline, is not
 // slept through: a 429 then fails at once with a [*RateLimitError], other
 // statuses with their [*APIError]. Hooks.Classify can also declare a
-// response not retryable (a daily quota). Other 4xx responses are never
-// retried. Requests marked NonIdempotent are retried only when they surely
-// did not take effect; [OutcomeUnknown] tells a caller when a failed one
-// might have.
+// response not retryable (a daily quota). Other 4xx responses are not
+// retried unless Hooks.Retryable calls their status transient (HubSpot's
+// 477); those are retried like a 429. Requests marked NonIdempotent are
+// retried only when they surely did not take effect; [OutcomeUnknown] tells
+// a caller when a failed one might have.
 //
 // # Errors
 //
@@ -40,12 +41,18 @@
 // the keysync sentinels: 401 ErrUnauthorized, 403 ErrForbidden, 404
 // ErrNotFound, 409 ErrConflict, 400/422 ErrInvalid, 429 and
 // [*RateLimitError] ErrRateLimited. A request without a response is a
-// [*RequestError]; a done context yields ctx.Err().
+// [*RequestError]; its Sent field is false when the request surely did not
+// leave (no connection, a rate-limiter wait past the deadline, a header
+// value or scheme that net/http refuses), and such requests are not
+// retried when a retry cannot help. A done context yields ctx.Err().
 //
 // # Secrets
 //
 // A [Token] prints as "[REDACTED]" through fmt, slog and JSON. Hooks.Authorize
 // puts it in a header, never in the URL; error URLs go through
-// [SanitizeURL], and a token echoed in an error body is cut out. Debug logs
+// [SanitizeURL], and a token echoed in an error body is cut out before the
+// body is capped, so that no part of it remains. A token holding control
+// characters (a trailing newline read from a file) is refused by
+// [NewClient] without printing it. Debug logs
 // carry the method, path without query, status and attempt only.
 package httpx

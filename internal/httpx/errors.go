@@ -149,7 +149,10 @@ type RequestError struct {
 
 	// Sent reports whether the last attempt may have reached the server,
 	// so that a non-idempotent request may have taken effect. It is false
-	// only when the connection could not even be opened.
+	// only when the request surely did not leave: the connection could not
+	// be opened, waiting for the rate limiter would have passed the
+	// deadline, or net/http refused the request before connecting (an
+	// invalid header value, an unsupported scheme).
 	Sent bool
 
 	// Err is the underlying error, without the URL the net/http package
@@ -173,15 +176,18 @@ func (e *RequestError) Unwrap() error { return e.Err }
 // OutcomeUnknown reports whether err leaves open whether a request took
 // effect on the server: a [*RequestError] that may have been sent, a 5xx
 // [*APIError] (the server may have committed the write before failing), or
-// a context error (the request may have been in flight). Callers of
-// non-idempotent requests, such as creates, must check before trying again.
+// a context error (the request may have been in flight). A *RequestError
+// decides first, so that one that was surely not sent is known even when it
+// wraps a context error, as when waiting for the rate limiter would have
+// passed the deadline. Callers of non-idempotent requests, such as
+// creates, must check before trying again.
 func OutcomeUnknown(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
 	var re *RequestError
 	if errors.As(err, &re) {
 		return re.Sent
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {

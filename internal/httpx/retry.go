@@ -67,9 +67,10 @@ func (a *attempt) decide(ctx context.Context, resp *http.Response, err error) (b
 func (a *attempt) retryError(ctx context.Context, err error) (bool, error) {
 	var lde *limiterDeadlineError
 	local := errors.As(err, &lde)
-	a.sent = a.gotConn.Load() || !(local || isDialError(err))
+	unsent := !a.gotConn.Load() && isUnsent(err)
+	a.sent = a.gotConn.Load() || !(local || unsent || isDialError(err))
 	switch {
-	case local, isPermanent(err):
+	case local, unsent, isPermanent(err):
 		return false, nil
 	case a.req.NonIdempotent && a.sent:
 		return false, nil
@@ -79,23 +80,26 @@ func (a *attempt) retryError(ctx context.Context, err error) (bool, error) {
 
 func (a *attempt) retryResponse(ctx context.Context, resp *http.Response) (bool, error) {
 	code := resp.StatusCode
-	if code != http.StatusTooManyRequests &&
-		(code < 500 || code == http.StatusNotImplemented || code > 599) {
-		return false, nil
+	refused := code == http.StatusTooManyRequests // rejected unprocessed: safe to repeat
+	if !refused && (code < 500 || code == http.StatusNotImplemented || code > 599) {
+		if code < 300 || a.c.cfg.Hooks.Retryable == nil || !a.c.cfg.Hooks.Retryable(code) {
+			return false, nil
+		}
+		refused = true
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, a.c.errorReadLimit()))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 
 	wait := a.c.retryAfter(resp.Header)
 	if a.c.cfg.Hooks.Classify != nil {
-		v := a.c.cfg.Hooks.Classify(resp, body)
+		v := a.c.cfg.Hooks.Classify(resp, body[:min(len(body), MaxErrorBody)])
 		if v.NoRetry {
 			return false, nil
 		}
 		wait = max(wait, v.Wait)
 	}
-	if code != http.StatusTooManyRequests && a.req.NonIdempotent {
+	if !refused && a.req.NonIdempotent {
 		return false, nil
 	}
 	return a.schedule(ctx, wait, code)
@@ -201,7 +205,7 @@ func (a *attempt) finish(ctx context.Context, resp *http.Response, err error) (*
 }
 
 func (a *attempt) errorFrom(resp *http.Response) *APIError {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, a.c.errorReadLimit()))
 	resp.Body.Close()
 	return a.c.apiError(a.req.Method, a.url, resp.StatusCode, resp.Header, body)
 }
@@ -238,6 +242,26 @@ func isDialError(err error) bool {
 	}
 	var dns *net.DNSError
 	return errors.As(err, &dns)
+}
+
+// isUnsent reports errors that net/http raises before it looks for a
+// connection, so that the request cannot have left: a header value or name
+// it refuses (such as a token with a trailing newline), an unsupported
+// scheme, a URL without a host. net/http has no types for them, so they
+// are recognized by their text. A retry cannot fix them either.
+func isUnsent(err error) bool {
+	msg := unwrapURLError(err).Error()
+	for _, s := range []string{
+		"net/http: invalid header field",
+		"unsupported protocol scheme",
+		"http: no Host in request URL",
+		"net/http: nil Request",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // isPermanent reports errors that a retry cannot fix.
