@@ -108,14 +108,29 @@ func batchKey(op string, in Input) string {
 	}
 }
 
+// createWithoutEmail is the chunk key of every create without an email.
+const createWithoutEmail = "create:no-email"
+
+// chunkKey is what two inputs of one call must not share: the key of their
+// record (see batchKey) or, for creates without an email, createWithoutEmail.
+// A call then holds at most one create without an email, and the one
+// result without an email in HubSpot's answer, which promises no order, is
+// certainly that input's.
+func chunkKey(op string, in Input) string {
+	if k := batchKey(op, in); k != "" || op != opCreate {
+		return k
+	}
+	return createWithoutEmail
+}
+
 // planChunks groups input indices into calls of at most MaxBatchInputs in
-// which no key repeats. A repeated key goes to a later call, so writes to
-// the same record apply in input order.
+// which no chunk key repeats. A repeated key goes to a later call, so
+// writes to the same record apply in input order.
 func planChunks(op string, inputs []Input, idx []int) [][]int {
 	var chunks [][]int
 	var seen []map[string]bool
 	for _, i := range idx {
-		k := batchKey(op, inputs[i])
+		k := chunkKey(op, inputs[i])
 		c := 0
 		for c < len(chunks) && (len(chunks[c]) == MaxBatchInputs || k != "" && seen[c][k]) {
 			c++
@@ -166,14 +181,15 @@ func (x *inputIndex) take(keys ...string) (int, bool) {
 	return 0, false
 }
 
-// next returns the first input not yet taken.
-func (x *inputIndex) next() (int, bool) {
-	i := slices.Index(x.taken, false)
-	if i < 0 {
-		return 0, false
+// untaken returns the inputs not yet taken, in order.
+func (x *inputIndex) untaken() []int {
+	var out []int
+	for i, taken := range x.taken {
+		if !taken {
+			out = append(out, i)
+		}
 	}
-	x.taken[i] = true
-	return i, true
+	return out
 }
 
 // resultKeys returns the keys a result item can match an input by.
@@ -227,7 +243,10 @@ func idProperties(inputs []Input) []string {
 }
 
 // assign maps a batch response onto the inputs of its call: results and
-// errors by trace id, id or id property, then any left over in order.
+// errors by trace id, id or id property (never by position: HubSpot
+// promises no order). What remains unmatched goes to the last input left
+// only when exactly one result or error and one input remain; otherwise
+// each input left gets an error saying its outcome is unknown.
 func assign(op string, inputs []Input, resp batchResponse) []Result {
 	res := make([]Result, len(inputs))
 	x := newInputIndex(op, inputs)
@@ -253,20 +272,29 @@ func assign(op string, inputs []Input, resp batchResponse) []Result {
 			spareErrs = append(spareErrs, e)
 		}
 	}
-	for _, item := range spareItems {
-		if i, ok := x.next(); ok {
-			res[i] = newResult(item)
+	left := x.untaken()
+	switch {
+	case len(left) == 0:
+	case len(left) == 1 && len(spareItems) == 1 && len(spareErrs) == 0:
+		res[left[0]] = newResult(spareItems[0])
+	case len(left) == 1 && len(spareItems) == 0 && len(spareErrs) == 1:
+		res[left[0]].Err = spareErrs[0].itemError()
+	case len(spareItems) == 0 && len(spareErrs) == 0:
+		for _, i := range left {
+			res[i].Err = &ItemError{
+				Category: "MISSING_RESULT",
+				Message:  "the batch response has neither a result nor an error for this input",
+			}
 		}
-	}
-	for _, e := range spareErrs {
-		if i, ok := x.next(); ok {
-			res[i].Err = e.itemError()
+	default:
+		msg := fmt.Sprintf("the batch response holds %d result(s) and %d error(s) that "+
+			"match no input by objectWriteTraceId, id or email; which is this input's is "+
+			"unknown", len(spareItems), len(spareErrs))
+		if op != opRead && op != opArchive {
+			msg += ", and the write may have taken effect"
 		}
-	}
-	for i, ok := x.next(); ok; i, ok = x.next() {
-		res[i].Err = &ItemError{
-			Category: "MISSING_RESULT",
-			Message:  "the batch response has neither a result nor an error for this input",
+		for _, i := range left {
+			res[i].Err = &ItemError{Category: "UNMATCHED_RESULT", Message: msg}
 		}
 	}
 	return res
@@ -347,39 +375,66 @@ func (b *batchRun) finish(i int, r Result) {
 	b.done[i] = true
 }
 
-// isolate sends the inputs idx in one call. When HubSpot refuses a whole
-// write call with a 400, 409 or 422, it narrows the failure down: inputs that
-// the error names (an invalid email address, an id, a property that does
-// not exist) get the error and the rest are sent again; otherwise the
-// inputs are split in halves until each failing input stands alone.
+// isolate sends the inputs idx in one call and, when HubSpot refuses the
+// call as a whole because of some of its inputs, narrows the failure down
+// (see narrow).
 func (c *Client) isolate(ctx context.Context, b *batchRun, idx []int) error {
 	if len(idx) == 0 {
 		return nil
 	}
-	sub := make([]Input, len(idx))
-	for k, i := range idx {
-		sub[k] = b.inputs[i]
+	ie, env, err := c.send(ctx, b, idx)
+	if err != nil || ie == nil {
+		return err
 	}
-	out, err := c.postBatch(ctx, b.op, sub, b.tmpl)
+	_, err = c.narrow(ctx, b, idx, ie, env)
+	return err
+}
+
+// send posts the inputs idx in one call. On success it records their
+// results and returns nil, nil. When HubSpot refuses the whole call with a
+// 400, 409 or 422, it returns that error as an [*ItemError] with its
+// envelope; the error return is for any other failure.
+func (c *Client) send(ctx context.Context, b *batchRun, idx []int) (*ItemError, envelope,
+	error) {
+	out, err := c.postBatch(ctx, b.op, b.sub(idx), b.tmpl)
 	if err == nil {
 		for k, i := range idx {
 			b.finish(i, out[k])
 		}
-		return nil
+		return nil, envelope{}, nil
 	}
 	ie, env, ok := inputError(err)
 	if !ok {
-		return err
+		return nil, envelope{}, err
 	}
+	return ie, env, nil
+}
+
+// narrow handles the inputs idx, which HubSpot refused as a whole with ie
+// (and envelope env). A read or archive, or a single input, fails with ie.
+// Inputs that the error names (an invalid email address, an id, a property
+// that does not exist) fail with it and the rest are sent again. Otherwise
+// the inputs are split in halves, each sent on its own and narrowed in
+// turn, until each failing input stands alone.
+//
+// When both halves fail just as the whole did, the error may concern every
+// input (an account-wide rule, say), and halving down to each of n inputs
+// would take about 2n requests to show it. So narrow follows the left half
+// down first: if at every level both halves fail alike, down to a single
+// input, it takes the error to concern the right halves too and fails them
+// without more requests, about 2·log2(n) requests in all. The result
+// reports whether every input of idx failed with ie in that way.
+func (c *Client) narrow(ctx context.Context, b *batchRun, idx []int, ie *ItemError,
+	env envelope) (bool, error) {
 	if len(idx) == 1 || b.op == opRead || b.op == opArchive {
 		// Missing ids do not fail reads and archives as a whole; what does
 		// concerns every input.
 		for _, i := range idx {
 			b.finish(i, Result{Err: ie})
 		}
-		return nil
+		return true, nil
 	}
-	if named := namedInputs(sub, env); len(named) > 0 {
+	if named := namedInputs(b.sub(idx), env); len(named) > 0 {
 		var rest []int
 		for k, i := range idx {
 			if named[k] {
@@ -388,13 +443,60 @@ func (c *Client) isolate(ctx context.Context, b *batchRun, idx []int) error {
 				rest = append(rest, i)
 			}
 		}
-		return c.isolate(ctx, b, rest)
+		return false, c.isolate(ctx, b, rest)
 	}
-	mid := len(idx) / 2
-	if err := c.isolate(ctx, b, idx[:mid]); err != nil {
-		return err
+	left, right := idx[:len(idx)/2], idx[len(idx)/2:]
+	lie, lenv, err := c.send(ctx, b, left)
+	if err != nil {
+		return false, err
 	}
-	return c.isolate(ctx, b, idx[mid:])
+	rie, renv, err := c.send(ctx, b, right)
+	if err != nil {
+		return false, err
+	}
+	if sameError(lie, ie) && sameError(rie, ie) {
+		all, err := c.narrow(ctx, b, left, lie, lenv)
+		if err != nil {
+			return false, err
+		}
+		if all {
+			for _, i := range right {
+				b.finish(i, Result{Err: rie})
+			}
+			return true, nil
+		}
+		_, err = c.narrow(ctx, b, right, rie, renv)
+		return false, err
+	}
+	for _, h := range []struct {
+		idx []int
+		ie  *ItemError
+		env envelope
+	}{{left, lie, lenv}, {right, rie, renv}} {
+		if h.ie == nil {
+			continue
+		}
+		if _, err := c.narrow(ctx, b, h.idx, h.ie, h.env); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// sameError reports whether a whole-call error e is the same as the
+// error parent of the call it was split from.
+func sameError(e, parent *ItemError) bool {
+	return e != nil && parent != nil && e.StatusCode == parent.StatusCode &&
+		e.Category == parent.Category && e.Message == parent.Message
+}
+
+// sub returns the inputs idx.
+func (b *batchRun) sub(idx []int) []Input {
+	out := make([]Input, len(idx))
+	for k, i := range idx {
+		out[k] = b.inputs[i]
+	}
+	return out
 }
 
 // missingPropertyPattern finds the name in HubSpot's message for an

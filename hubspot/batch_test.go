@@ -90,6 +90,35 @@ func TestPlanChunks_repeatsKeepInputOrder(t *testing.T) {
 	}
 }
 
+func TestPlanChunks_createsWithoutEmail(t *testing.T) {
+	t.Parallel()
+	var inputs []Input
+	for i := range 120 {
+		props := map[string]string{"firstname": fmt.Sprint("F", i)}
+		if i%40 != 0 {
+			props["email"] = fmt.Sprintf("c%d@example.com", i)
+		}
+		inputs = append(inputs, Input{Properties: props})
+	}
+	idx := make([]int, len(inputs))
+	for i := range idx {
+		idx[i] = i
+	}
+	chunks := planChunks(opCreate, inputs, idx)
+	var sizes []int
+	for _, ch := range chunks {
+		sizes = append(sizes, len(ch))
+		without := 0
+		for _, i := range ch {
+			if inputs[i].Properties["email"] == "" {
+				without++
+			}
+		}
+		assert.LessOrEqual(t, without, 1, "at most one create without an email per call")
+	}
+	assert.Equal(t, []int{100, 19, 1}, sizes)
+}
+
 func decodeBatch(t *testing.T, js string) batchResponse {
 	t.Helper()
 	var r batchResponse
@@ -121,20 +150,55 @@ func TestAssign(t *testing.T) {
 		assert.Equal(t, "77", ie.ExistingID)
 		assert.ErrorIs(t, res[1].Err, sync.ErrConflict)
 	})
-	t.Run("creates without email fall back to order", func(t *testing.T) {
+	t.Run("creates without email are never matched by position", func(t *testing.T) {
 		t.Parallel()
 		inputs := []Input{
 			{Properties: map[string]string{"firstname": "A"}, ObjectWriteTraceID: "t0"},
 			{Properties: map[string]string{"firstname": "B"}, ObjectWriteTraceID: "t1"},
 			{Properties: map[string]string{"firstname": "C"}, ObjectWriteTraceID: "t2"},
 		}
-		resp := decodeBatch(t, `{"results":[{"id":"1"},{"id":"3"}],
+		// HubSpot may answer in any order: "3" could be A's or C's.
+		resp := decodeBatch(t, `{"results":[{"id":"3"},{"id":"1"}],
 			"errors":[{"category":"VALIDATION_ERROR","message":"bad",
 				"context":{"objectWriteTraceId":"t1"}}]}`)
 		res := assign(opCreate, inputs, resp)
-		assert.Equal(t, "1", res[0].Item["id"])
-		assert.ErrorIs(t, res[1].Err, sync.ErrInvalid)
-		assert.Equal(t, "3", res[2].Item["id"])
+		assert.ErrorIs(t, res[1].Err, sync.ErrInvalid, "matched by trace id")
+		for _, i := range []int{0, 2} {
+			assert.Nil(t, res[i].Item, "input %d", i)
+			var ie *ItemError
+			require.ErrorAs(t, res[i].Err, &ie, "input %d", i)
+			assert.Equal(t, "UNMATCHED_RESULT", ie.Category)
+			assert.Contains(t, ie.Message, "may have taken effect")
+		}
+	})
+	t.Run("the one input left takes the one result left", func(t *testing.T) {
+		t.Parallel()
+		inputs := []Input{
+			{Properties: map[string]string{"email": "a@example.com"}, ObjectWriteTraceID: "t0"},
+			{Properties: map[string]string{"firstname": "B"}, ObjectWriteTraceID: "t1"},
+			{Properties: map[string]string{"email": "c@example.com"}, ObjectWriteTraceID: "t2"},
+		}
+		resp := decodeBatch(t, `{"results":[
+			{"id":"3","properties":{"email":"c@example.com"}},
+			{"id":"2","properties":{"firstname":"B"}},
+			{"id":"1","properties":{"email":"a@example.com"}}]}`)
+		res := assign(opCreate, inputs, resp)
+		for i, want := range []string{"1", "2", "3"} {
+			require.NoError(t, res[i].Err)
+			assert.Equal(t, want, res[i].Item["id"])
+		}
+	})
+	t.Run("the one input left takes the one error left", func(t *testing.T) {
+		t.Parallel()
+		inputs := []Input{
+			{Properties: map[string]string{"firstname": "A"}},
+			{Properties: map[string]string{"email": "b@example.com"}},
+		}
+		resp := decodeBatch(t, `{"results":[{"id":"2","properties":{"email":"b@example.com"}}],
+			"errors":[{"category":"VALIDATION_ERROR","message":"bad"}]}`)
+		res := assign(opCreate, inputs, resp)
+		assert.ErrorIs(t, res[0].Err, sync.ErrInvalid)
+		assert.Equal(t, "2", res[1].Item["id"])
 	})
 	t.Run("one not-found error names several ids", func(t *testing.T) {
 		t.Parallel()

@@ -72,6 +72,7 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		Hooks: httpx.Hooks{
 			Authorize:  authorize,
 			Classify:   classify,
+			Retryable:  retryable,
 			ParseError: parseError,
 			RequestID:  requestID,
 		},
@@ -122,6 +123,14 @@ func classify(resp *http.Response, body []byte) httpx.Verdict {
 	}
 	return httpx.Verdict{Wait: intervalHeader(resp.Header)}
 }
+
+// StatusMigrationInProgress is the status HubSpot answers while it moves
+// an account's data between data centers. The request had no effect; the
+// client retries it like a 429, after the Retry-After HubSpot sends.
+const StatusMigrationInProgress = 477
+
+// retryable marks a 477 as transient.
+func retryable(status int) bool { return status == StatusMigrationInProgress }
 
 // intervalHeader returns X-HubSpot-RateLimit-Interval-Milliseconds, or 0.
 func intervalHeader(h http.Header) time.Duration {

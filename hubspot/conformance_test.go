@@ -2,10 +2,15 @@ package hubspot
 
 import (
 	"fmt"
+	"net/http"
+	stdsync "sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 
 	"github.com/keysync/sync"
 	"github.com/keysync/sync/connectortest"
+	"github.com/keysync/sync/hubspot/hubspottest"
 )
 
 func TestContacts_conformance(t *testing.T) {
@@ -60,4 +65,52 @@ func TestContacts_conformance(t *testing.T) {
 			connectortest.Run(t, cfg)
 		})
 	}
+}
+
+// TestContacts_conformance_refusedByHubSpot runs the suite with an invalid
+// record that passes the client's own checks, so that HubSpot (the fake)
+// refuses it and the per-record error comes back in a multi-status (207)
+// response: the path a real sync meets.
+func TestContacts_conformance_refusedByHubSpot(t *testing.T) {
+	t.Parallel()
+	var mu stdsync.Mutex
+	var fakes []*hubspottest.Server
+	connectortest.Run(t, connectortest.Config{
+		New: func(t testing.TB) sync.Connector {
+			s := newFake(t)
+			mu.Lock()
+			fakes = append(fakes, s)
+			mu.Unlock()
+			return NewContacts(newClient(t, s), ContactsOptions{
+				Properties: []string{"firstname", "lastname"},
+			})
+		},
+		Record: func(i int) sync.Item {
+			return sync.Item{"properties": map[string]any{
+				"email":     fmt.Sprintf("person%d@example.com", i),
+				"firstname": fmt.Sprint("P", i),
+			}}
+		},
+		Key:       "properties.email",
+		Normalize: sync.NormalizeEmail,
+		Change: func(int) sync.Item {
+			return sync.Item{"properties": map[string]any{"lastname": "Changed"}}
+		},
+		// A well-formed address with a property the account does not have.
+		Invalid: sync.Item{"properties": map[string]any{
+			"email": "refused@example.com", "favourite_colour": "teal",
+		}},
+	})
+
+	mu.Lock()
+	defer mu.Unlock()
+	multiStatus := 0
+	for _, s := range fakes {
+		for _, r := range s.Requests() {
+			if r.Status == http.StatusMultiStatus {
+				multiStatus++
+			}
+		}
+	}
+	assert.Positive(t, multiStatus, "the invalid record reached HubSpot and was refused alone")
 }

@@ -6,29 +6,47 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
+	stdsync "sync"
 	"time"
 
 	"github.com/keysync/sync"
 )
 
-// defaultProperties is the property set HubSpot returns when a read names
-// none.
-var defaultProperties = []string{
-	"createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname",
+// DefaultProperties returns the contact properties a [Contacts] connector
+// lists when ContactsOptions.Properties is nil: email, firstname, lastname,
+// phone, company, website, jobtitle, lifecyclestage and
+// hs_additional_emails, the standard properties syncs commonly map. The
+// slice is new on every call, so it may be extended:
+//
+//	opts.Properties = append(hubspot.DefaultProperties(), "favourite_colour")
+func DefaultProperties() []string {
+	return []string{
+		"email", "firstname", "lastname", "phone", "company", "website", "jobtitle",
+		"lifecyclestage", "hs_additional_emails",
+	}
 }
 
 // systemProperties come with every read whatever it names.
 var systemProperties = []string{"createdate", "hs_object_id", "lastmodifieddate"}
 
-// ContactsOptions configures a [Contacts] connector. The zero value reads
-// HubSpot's default properties in the CRM objects API shape.
+// ContactsOptions configures a [Contacts] connector. The zero value lists
+// [DefaultProperties] in the CRM objects API shape.
 type ContactsOptions struct {
-	// Properties names the contact properties to read. Nil means HubSpot's
-	// defaults (createdate, email, firstname, hs_object_id,
-	// lastmodifieddate, lastname); email is added when missing, since it
-	// is the key HubSpot dedupes on.
+	// Properties names the contact properties to read; email is added when
+	// missing, since it is the key HubSpot dedupes on. Nil means
+	// [DefaultProperties]. createdate, hs_object_id and lastmodifieddate
+	// come with every record anyway.
+	//
+	// It must name every property the sync writes, that is every property
+	// the mapping function sets. A sync decides whether a contact needs an
+	// update by comparing what it would write with what List yields; a
+	// written property that List does not carry always looks changed, so
+	// the contact would be updated again on every run. [Contacts.Write]
+	// logs a Warn (once per property) when it writes a property that is not
+	// listed.
 	Properties []string
 
 	// Legacy presents records in the shape of HubSpot's legacy contacts v1
@@ -43,10 +61,14 @@ type ContactsOptions struct {
 // [sync.KeySearcher] (by email), [sync.IncrementalSource] and
 // [sync.Identifier]. It is safe for concurrent use.
 type Contacts struct {
-	c     *Client
-	props []string
-	shown []string // the properties a listed record carries
-	opts  ContactsOptions
+	c      *Client
+	props  []string        // the properties List asks for
+	listed map[string]bool // props as a set
+	shown  []string        // the properties a listed record carries
+	opts   ContactsOptions
+
+	mu     stdsync.Mutex
+	warned map[string]bool // unlisted properties already warned about
 }
 
 var (
@@ -60,15 +82,20 @@ var (
 // NewContacts returns the contacts connector over c. The options are
 // copied.
 func NewContacts(c *Client, opts ContactsOptions) *Contacts {
-	s := &Contacts{c: c, opts: opts, shown: defaultProperties}
-	if opts.Properties != nil {
-		s.props = slices.Clone(opts.Properties)
-		if !slices.Contains(s.props, "email") {
-			s.props = append(s.props, "email")
-		}
-		s.shown = append(slices.Clone(s.props), systemProperties...)
+	props := slices.Clone(opts.Properties)
+	if props == nil {
+		props = DefaultProperties()
 	}
-	s.opts.Properties = s.props
+	if !slices.Contains(props, "email") {
+		props = append(props, "email")
+	}
+	s := &Contacts{c: c, opts: opts, props: props, listed: map[string]bool{},
+		warned: map[string]bool{}}
+	for _, p := range props {
+		s.listed[p] = true
+	}
+	s.shown = append(slices.Clone(props), systemProperties...)
+	s.opts.Properties = props
 	return s
 }
 
@@ -109,11 +136,23 @@ func (s *Contacts) MaxBatch() int { return MaxBatchInputs }
 // Creates whose item has an email go through batch upsert by email, so
 // that repeating a create (after a timeout, or on the next run) updates
 // the contact instead of duplicating it. Creates without an email use
-// batch create; they are not repeated once they may have reached HubSpot,
-// and such a failure is reported on the item. A create that HubSpot
-// refuses because the email already belongs to a contact ("Contact
-// already exists. Existing ID: N") becomes an update of contact N.
-// Updates go through batch update by the id of Write.Target.
+// batch create, one such contact per request so that HubSpot's answer
+// cannot be matched to the wrong write; they are not repeated once they
+// may have reached HubSpot, and such a failure is reported on the item. A
+// create that HubSpot refuses because the email already belongs to a
+// contact ("Contact already exists. Existing ID: N") becomes an update of
+// contact N. Updates go through batch update by the id of Write.Target.
+//
+// The result of a create that found its contact already there, an upsert
+// that HubSpot answered with "new": false or a create turned into an
+// update after a 409, has [sync.WriteResult.Existed] set. So does, in
+// rare cases, a create whose first attempt reached HubSpot but whose
+// answer was lost: the upsert is sent again and finds the contact the
+// first attempt created.
+//
+// Writing a property that the connector does not list (see
+// ContactsOptions.Properties) logs a Warn once per property: the next
+// sync would see it as changed again.
 //
 // Each result carries the record HubSpot stored, in the listing shape,
 // limited to the listed properties that the write response carries. A
@@ -123,16 +162,21 @@ func (s *Contacts) MaxBatch() int { return MaxBatchInputs }
 // DAILY [*RateLimitError]; the results then still cover every write.
 //
 // Write is called by the orchestrators from one goroutine; it makes up to
-// three batch requests per call (upsert, create, update), more when
-// HubSpot refuses a whole batch and the bad inputs must be isolated.
+// three batch requests per call (upsert, create, update), plus one per
+// further create without an email, and more when HubSpot refuses a whole
+// batch and the bad inputs must be isolated.
 func (s *Contacts) Write(ctx context.Context, batch []sync.Write) ([]sync.WriteResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]sync.WriteResult, len(batch))
 	var upserts, creates, updates pending
+	existed := make([]bool, len(batch)) // creates turned into updates
 	for i, w := range batch {
 		in, err := s.input(w)
+		if err == nil {
+			s.warnUnlisted(ctx, in.Properties)
+		}
 		switch {
 		case err != nil:
 			out[i].Err = err
@@ -146,9 +190,10 @@ func (s *Contacts) Write(ctx context.Context, batch []sync.Write) ([]sync.WriteR
 		}
 	}
 	for _, step := range []struct {
-		p   *pending
-		run func(context.Context, []Input) ([]Result, error)
-	}{{&upserts, s.c.BatchUpsert}, {&creates, s.c.BatchCreate}} {
+		p      *pending
+		run    func(context.Context, []Input) ([]Result, error)
+		upsert bool
+	}{{&upserts, s.c.BatchUpsert, true}, {&creates, s.c.BatchCreate, false}} {
 		if len(step.p.inputs) == 0 {
 			continue
 		}
@@ -162,9 +207,12 @@ func (s *Contacts) Write(ctx context.Context, batch []sync.Write) ([]sync.WriteR
 				// The email is taken: update the contact that has it.
 				in := step.p.inputs[k]
 				updates.add(step.p.index[k], Input{ID: ie.ExistingID, Properties: in.Properties})
+				existed[step.p.index[k]] = true
 				continue
 			}
 			out[step.p.index[k]] = s.result(r)
+			// An upsert that created nothing updated a contact already there.
+			out[step.p.index[k]].Existed = step.upsert && r.Err == nil && !r.New
 		}
 	}
 	if len(updates.inputs) == 0 {
@@ -175,9 +223,31 @@ func (s *Contacts) Write(ctx context.Context, batch []sync.Write) ([]sync.WriteR
 		return s.failRest(out, &updates, res, err), err
 	}
 	for k, r := range res {
-		out[updates.index[k]] = s.result(r)
+		i := updates.index[k]
+		out[i] = s.result(r)
+		out[i].Existed = r.Err == nil && existed[i]
 	}
 	return out, nil
+}
+
+// warnUnlisted logs a Warn for each written property that List does not
+// carry, once per property for the life of the connector.
+func (s *Contacts) warnUnlisted(ctx context.Context, props map[string]string) {
+	var fresh []string
+	s.mu.Lock()
+	for name := range props {
+		if !s.listed[name] && !s.warned[name] {
+			s.warned[name] = true
+			fresh = append(fresh, name)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(fresh)
+	for _, name := range fresh {
+		s.c.log.WarnContext(ctx, "hubspot: writing a contact property the connector does "+
+			"not list; syncs will see it as changed and update it on every run. "+
+			"Add it to ContactsOptions.Properties", slog.String("property", name))
+	}
 }
 
 // failRest handles a batch method's fatal error: p's results (which cover
@@ -406,20 +476,55 @@ func (s *Contacts) listSince(ctx context.Context, since time.Time, skip map[stri
 // RecordID returns the contact id of a record in either shape: "id", or
 // "vid" in the legacy shape. It returns "" when there is none.
 func (s *Contacts) RecordID(item sync.Item) string {
-	if id := stringOf(item["id"]); id != "" {
+	if id := idString(item["id"]); id != "" {
 		return id
 	}
-	switch v := item["vid"].(type) {
+	return idString(item["vid"])
+}
+
+// idString returns an id held as a string, a json.Number, any Go integer
+// kind, or a float with an integral value (as JSON decodes numbers); ""
+// for anything else, including fractions.
+func idString(v any) string {
+	switch v := v.(type) {
 	case string:
 		return v
 	case json.Number:
-		return v.String()
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
+		if _, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
+			return v.String()
+		}
+		if _, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+			return v.String()
+		}
+		if f, err := v.Float64(); err == nil {
+			return idString(f)
+		}
+	case int:
+		return strconv.FormatInt(int64(v), 10)
+	case int8:
+		return strconv.FormatInt(int64(v), 10)
+	case int16:
+		return strconv.FormatInt(int64(v), 10)
+	case int32:
+		return strconv.FormatInt(int64(v), 10)
 	case int64:
 		return strconv.FormatInt(v, 10)
-	case int:
-		return strconv.Itoa(v)
+	case uint:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint8:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint16:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint32:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case float32:
+		return idString(float64(v))
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return strconv.FormatInt(int64(v), 10)
+		}
 	}
 	return ""
 }

@@ -2,10 +2,13 @@ package hubspot
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -202,6 +205,9 @@ func TestContacts_Write_conflictBecomesUpdate(t *testing.T) {
 		require.NoError(t, r.Err)
 	}
 	assert.Equal(t, ids[0], dst.RecordID(res[1].Item), "the write updated the existing contact")
+	assert.True(t, res[1].Existed, "the 409 turned the create into an update")
+	assert.False(t, res[0].Existed)
+	assert.False(t, res[2].Existed)
 	stored := s.Contacts()
 	require.Len(t, stored, 3)
 	assert.Equal(t, "Dana", stored[0].Properties["firstname"])
@@ -258,7 +264,8 @@ func TestContacts_Write_createWithoutEmail(t *testing.T) {
 	require.NoError(t, res[0].Err)
 	assert.ErrorIs(t, res[1].Err, sync.ErrInvalid, "HubSpot needs email, firstname or lastname")
 	require.NoError(t, res[2].Err)
-	assert.Equal(t, 1, s.Count(http.MethodPost, contactsPath("/batch/create")))
+	assert.Equal(t, 2, s.Count(http.MethodPost, contactsPath("/batch/create")),
+		"one create without an email per request")
 	assert.Equal(t, 1, s.Count(http.MethodPost, contactsPath("/batch/upsert")))
 	assert.Len(t, s.Contacts(), 2)
 }
@@ -446,6 +453,19 @@ func TestContacts_Identifier(t *testing.T) {
 			"lastmodifieddate": map[string]any{"value": "1793700000456"}}}, "5101", true},
 		{"legacy decoded from JSON", sync.Item{"vid": float64(5101), "properties": map[string]any{
 			"lastmodifieddate": map[string]any{"value": "1793700000456"}}}, "5101", true},
+		{"legacy vid as json.Number", sync.Item{"vid": json.Number("5101"),
+			"updatedAt": "2026-11-03T10:00:00.456Z"}, "5101", true},
+		{"legacy vid as int32", sync.Item{"vid": int32(5101),
+			"updatedAt": "2026-11-03T10:00:00.456Z"}, "5101", true},
+		{"legacy vid as uint64", sync.Item{"vid": uint64(5101),
+			"updatedAt": "2026-11-03T10:00:00.456Z"}, "5101", true},
+		{"legacy vid as int16", sync.Item{"vid": int16(5101),
+			"updatedAt": "2026-11-03T10:00:00.456Z"}, "5101", true},
+		{"id as a number", sync.Item{"id": 5101, "updatedAt": "2026-11-03T10:00:00.456Z"},
+			"5101", true},
+		{"a big id beyond float64 precision", sync.Item{"vid": json.Number("9007199254740993"),
+			"updatedAt": "2026-11-03T10:00:00.456Z"}, "9007199254740993", true},
+		{"a fraction is no id", sync.Item{"vid": 5101.5}, "", false},
 		{"nothing", sync.Item{}, "", false},
 	}
 	for _, tt := range tests {
@@ -463,39 +483,43 @@ func TestContacts_Identifier(t *testing.T) {
 
 // TestContacts_syncStaysInsideTheRateWindow runs a 1,500-contact sync with
 // the limits scaled down from 100 per 10 s to 10 per second, so that the
-// test is fast yet the sync makes far more requests than one window allows.
+// sync makes far more requests than one window allows. It runs in a
+// synctest bubble with the fake served in memory: time is simulated (the
+// test takes no real seconds) and requests arrive exactly when the client
+// sends them, so the client may use the fake's very limit with retries off
+// and the window check is exact.
 func TestContacts_syncStaysInsideTheRateWindow(t *testing.T) {
 	t.Parallel()
 	const limit, window = 10, time.Second
 	s := hubspottest.NewTestServer(t, hubspottest.WithRateLimit(limit, window),
-		hubspottest.WithSearchRateLimit(0, 0))
-	seedN(s, 1000) // c0…c999 exist and get updated; c1000…c1499 are created
-	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithRateLimit(limit, window),
-		WithRetry(0, 0, 0))
-	require.NoError(t, err)
-	dst := NewContacts(c, ContactsOptions{})
-	src := memory.New()
-	for i := range 1500 {
-		src.Put(sync.Item{"email": fmt.Sprintf("c%d@example.com", i), "last": "Synced"})
-	}
+		hubspottest.WithSearchRateLimit(0, 0), hubspottest.WithShuffledBatchResults())
+	synctest.Test(t, func(t *testing.T) {
+		seedN(s, 1000) // c0…c999 exist and get updated; c1000…c1499 are created
+		c := newMemClient(t, s, WithRateLimit(limit, window), WithRetry(0, 0, 0))
+		dst := NewContacts(c, ContactsOptions{})
+		src := memory.New()
+		for i := range 1500 {
+			src.Put(sync.Item{"email": fmt.Sprintf("c%d@example.com", i), "last": "Synced"})
+		}
 
-	report, err := sync.OneWay(t.Context(), src, dst, sync.Options{
-		SourceKey: "email", TargetKey: "properties.email", Normalize: sync.NormalizeEmail,
-		Upsert: true,
-		Map: func(p sync.Item) (sync.Item, error) {
-			return sync.Item{"properties": map[string]any{
-				"email": p["email"], "lastname": p["last"]}}, nil
-		},
+		report, err := sync.OneWay(t.Context(), src, dst, sync.Options{
+			SourceKey: "email", TargetKey: "properties.email", Normalize: sync.NormalizeEmail,
+			Upsert: true,
+			Map: func(p sync.Item) (sync.Item, error) {
+				return sync.Item{"properties": map[string]any{
+					"email": p["email"], "lastname": p["last"]}}, nil
+			},
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 500, report.Count(sync.Created))
+		assert.Equal(t, 1000, report.Count(sync.Updated))
+		reqs := s.Requests()
+		assert.Greater(t, len(reqs), 2*limit, "the sync must span several windows")
+		for _, r := range reqs {
+			assert.NotEqual(t, http.StatusTooManyRequests, r.Status)
+		}
+		assert.LessOrEqual(t, s.MaxRequestsInWindow(window), limit)
 	})
-	require.NoError(t, err)
-	assert.Equal(t, 500, report.Count(sync.Created))
-	assert.Equal(t, 1000, report.Count(sync.Updated))
-	reqs := s.Requests()
-	assert.Greater(t, len(reqs), 2*limit, "the sync must span several windows")
-	for _, r := range reqs {
-		assert.NotEqual(t, http.StatusTooManyRequests, r.Status)
-	}
-	assert.LessOrEqual(t, s.MaxRequestsInWindow(window), limit)
 }
 
 func TestContacts_Write_createRetriedAfterDroppedResponseIsNotDuplicated(t *testing.T) {
@@ -510,4 +534,144 @@ func TestContacts_Write_createRetriedAfterDroppedResponseIsNotDuplicated(t *test
 		"the upsert was sent again")
 	assert.Len(t, s.Contacts(), 1, "and did not create a second contact")
 	assert.Equal(t, s.Contacts()[0].ID, dst.RecordID(res[0].Item))
+}
+
+func TestContacts_defaultPropertiesKeepSyncsIdempotent(t *testing.T) {
+	t.Parallel()
+	// A mapping that writes common contact properties, to a connector built
+	// without options: every written property must be listed, or the
+	// second run sees it as changed and updates the contact again.
+	s := newFake(t)
+	dst := NewContacts(newClient(t, s), ContactsOptions{})
+	src := memory.New()
+	src.Put(sync.Item{"email": "dana@example.com", "first": "Dana", "last": "Example",
+		"phone": "+49 30 1234567", "org": "ACME", "web": "https://acme.example",
+		"title": "CTO", "alt": "dana@old.example"})
+	opts := sync.Options{
+		SourceKey: "email", TargetKey: "properties.email", Normalize: sync.NormalizeEmail,
+		Upsert: true,
+		Map: func(p sync.Item) (sync.Item, error) {
+			return sync.Item{"properties": map[string]any{
+				"email": p["email"], "firstname": p["first"], "lastname": p["last"],
+				"phone": p["phone"], "company": p["org"], "website": p["web"],
+				"jobtitle": p["title"], "lifecyclestage": "lead", "hs_additional_emails": p["alt"],
+			}}, nil
+		},
+	}
+
+	first, err := sync.OneWay(t.Context(), src, dst, opts)
+	require.NoError(t, err)
+	require.Equal(t, 1, first.Count(sync.Created), "report: %v", first)
+	second, err := sync.OneWay(t.Context(), src, dst, opts)
+	require.NoError(t, err)
+	assert.Zero(t, second.Count(sync.Updated), "nothing changed: report %v", second)
+	assert.Equal(t, 1, second.Count(sync.Unchanged))
+	assert.Zero(t, s.Count(http.MethodPost, contactsPath("/batch/update")))
+}
+
+func TestNewContacts_properties(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		props []string
+		want  []string
+	}{
+		{"nil lists the defaults", nil, DefaultProperties()},
+		{"email is added", []string{"firstname"}, []string{"firstname", "email"}},
+		{"given as is", []string{"email", "phone"}, []string{"email", "phone"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newFake(t)
+			s.SeedProperties(map[string]string{"email": "a@example.com"})
+			dst := NewContacts(newClient(t, s), ContactsOptions{Properties: tt.props})
+			for _, err := range dst.List(t.Context()) {
+				require.NoError(t, err)
+			}
+			reqs := s.Requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, strings.Join(tt.want, ","), reqs[0].Query.Get("properties"))
+		})
+	}
+	d := DefaultProperties()
+	d[0] = "changed"
+	assert.Equal(t, "email", DefaultProperties()[0], "each call returns a new slice")
+}
+
+func TestContacts_Write_warnsOnceAboutUnlistedProperties(t *testing.T) {
+	t.Parallel()
+	s := newFake(t)
+	logger, logs := debugLogger()
+	dst := NewContacts(newClient(t, s, WithLogger(logger)),
+		ContactsOptions{Properties: []string{"firstname"}})
+
+	for i := range 3 {
+		writeAll(t, dst, []sync.Write{{Op: sync.OpCreate, Item: sync.Item{
+			"properties": map[string]any{"email": fmt.Sprintf("w%d@example.com", i),
+				"firstname": "W", "phone": "1", "company": "C", "createdate": "x"},
+		}}})
+	}
+	var warns []string
+	for line := range strings.Lines(logs.String()) {
+		if strings.Contains(line, "level=WARN") {
+			warns = append(warns, line)
+		}
+	}
+	require.Len(t, warns, 2, "one Warn per unlisted property, however often written: %v", warns)
+	assert.Contains(t, warns[0], "property=company")
+	assert.Contains(t, warns[1], "property=phone")
+	assert.Contains(t, warns[0], "ContactsOptions.Properties")
+}
+
+func TestContacts_Write_createsWithoutEmailGetTheirOwnResults(t *testing.T) {
+	t.Parallel()
+	s := newFake(t) // answers batch calls in shuffled order
+	dst := NewContacts(newClient(t, s), ContactsOptions{})
+	var writes []sync.Write
+	for i := range 6 {
+		writes = append(writes, sync.Write{Op: sync.OpCreate, Item: sync.Item{
+			"properties": map[string]any{"firstname": fmt.Sprint("NoEmail", i)}}})
+	}
+	writes = append(writes, createWrite("x@example.com", "X"))
+
+	res := writeAll(t, dst, writes)
+	stored := map[string]string{}
+	for _, c := range s.Contacts() {
+		stored[c.ID] = c.Properties["firstname"]
+	}
+	for i, r := range res {
+		require.NoError(t, r.Err)
+		want := writes[i].Item["properties"].(map[string]any)["firstname"]
+		assert.Equal(t, want, stored[dst.RecordID(r.Item)], "write %d got its own contact", i)
+		assert.Equal(t, want, r.Item["properties"].(map[string]any)["firstname"])
+	}
+}
+
+func TestContacts_Write_existed(t *testing.T) {
+	t.Parallel()
+	s := newFake(t)
+	ids := seedN(s, 2) // c0@example.com, c1@example.com
+	dst := NewContacts(newClient(t, s), ContactsOptions{})
+	var targets []sync.Item
+	for item, err := range dst.List(t.Context()) {
+		require.NoError(t, err)
+		targets = append(targets, item)
+	}
+
+	res := writeAll(t, dst, []sync.Write{
+		createWrite("new@example.com", "New"),
+		createWrite("C0@Example.com", "Again"),
+		{Op: sync.OpCreate, Item: sync.Item{"properties": map[string]any{"firstname": "Solo"}}},
+		{Op: sync.OpUpdate, Item: sync.Item{"properties": map[string]any{"lastname": "U"}},
+			Target: targets[1]},
+	})
+	for _, r := range res {
+		require.NoError(t, r.Err)
+	}
+	assert.False(t, res[0].Existed, "a new contact")
+	assert.True(t, res[1].Existed, "the upsert found the contact")
+	assert.Equal(t, ids[0], dst.RecordID(res[1].Item))
+	assert.False(t, res[2].Existed, "a create without an email")
+	assert.False(t, res[3].Existed, "an update")
 }

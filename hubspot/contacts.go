@@ -245,6 +245,11 @@ func (c *Client) BatchRead(ctx context.Context, ids []string, opts BatchReadOpti
 // taken gives an [*ItemError] matching [sync.ErrConflict] whose
 // ExistingID names the contact that holds it.
 //
+// HubSpot promises no order of results, and a created contact is matched
+// to its input by email. So each call carries at most one input without an
+// email (its result is then the one without an email): n such inputs take
+// at least n calls.
+//
 // The error return is for a failure of a whole call that no input
 // explains; see [Client.BatchUpsert].
 //
@@ -276,7 +281,13 @@ func (c *Client) BatchUpdate(ctx context.Context, inputs []Input) ([]Result, err
 // call because of some inputs (a 400 or 409), the client isolates them:
 // inputs the error names get it and the rest are sent again; otherwise it
 // splits the call in halves until each failing input stands alone. So
-// one bad input never fails the others.
+// one bad input never fails the others. An error that concerns every
+// input is recognized by both halves failing exactly as the whole call
+// did, at every level down to one input along the first halves (about
+// 2·log2(n) requests rather than 2n); every input then gets it. Should
+// that pattern arise from several inputs with the very same fault spread
+// over the halves instead, good inputs of the call fail with them; this
+// needs a bad input in each half at every level and is unlikely.
 //
 // The error return is for a failure no input explains (authentication, a
 // rate limit, a server error after the retries, ctx); the results then
@@ -294,11 +305,14 @@ func (c *Client) BatchUpsert(ctx context.Context, inputs []Input) ([]Result, err
 			in[i].ID = in[i].Properties[in[i].IDProperty]
 		}
 		if in[i].IDProperty == "email" {
+			// The email goes in the properties too, so that the result
+			// carries it and is matched to its input whatever the order.
 			in[i].ID = sync.NormalizeEmail(in[i].ID)
-			if _, ok := in[i].Properties["email"]; ok {
-				in[i].Properties = maps.Clone(in[i].Properties)
-				in[i].Properties["email"] = in[i].ID
+			in[i].Properties = maps.Clone(in[i].Properties)
+			if in[i].Properties == nil {
+				in[i].Properties = map[string]string{}
 			}
+			in[i].Properties["email"] = in[i].ID
 		}
 	}
 	return c.runBatch(ctx, opUpsert, in, nil)

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -334,6 +336,86 @@ func TestClient_BatchUpsert_badInputFailsAlone(t *testing.T) {
 	}
 }
 
+func TestClient_BatchUpsert_errorCommonToEveryInput(t *testing.T) {
+	t.Parallel()
+	// HubSpot refuses every call with an error that names no input (an
+	// account-wide rule, say). Halving down to each input would take 199
+	// requests; the client stops once the halves keep failing the same way.
+	s := newFake(t)
+	var calls atomic.Int64
+	base := newProxy(t, s, func(w http.ResponseWriter, _ *http.Request, _ []byte,
+		_ func([]byte)) {
+		calls.Add(1)
+		writeJSON(w, http.StatusBadRequest, map[string]any{
+			"status": "error", "category": "VALIDATION_ERROR",
+			"message": "Contacts cannot be written while the portal is read-only",
+		})
+	})
+	c, err := NewClient(s.Token, fastOptions(base)...)
+	require.NoError(t, err)
+
+	res, err := c.BatchUpsert(t.Context(), badInputs(-1))
+	require.NoError(t, err)
+	for i, r := range res {
+		require.ErrorIs(t, r.Err, sync.ErrInvalid, "input %d", i)
+		var ie *ItemError
+		require.ErrorAs(t, r.Err, &ie)
+		assert.Contains(t, ie.Message, "read-only")
+	}
+	// 1 + 2 per level down the first halves: 100, 50, 25, 12, 6, 3, 1.
+	assert.LessOrEqual(t, calls.Load(), int64(1+2*7))
+}
+
+func TestClient_BatchUpsert_sameFaultInBothHalvesFailsOnlyItsInputs(t *testing.T) {
+	t.Parallel()
+	// Two inputs with the very same bad value, one in each half, make both
+	// halves fail as the whole batch did; the others must still succeed.
+	s := newFake(t)
+	base := newProxy(t, s, func(_ http.ResponseWriter, _ *http.Request, body []byte,
+		forward func([]byte)) {
+		forward(stripTraceIDs(t, body))
+	})
+	c, err := NewClient(s.Token, fastOptions(base)...)
+	require.NoError(t, err)
+	inputs := badInputs(10)
+	inputs[60].Properties["lifecyclestage"] = "bogus"
+
+	res, err := c.BatchUpsert(t.Context(), inputs)
+	require.NoError(t, err)
+	for i, r := range res {
+		if i == 10 || i == 60 {
+			assert.ErrorIs(t, r.Err, sync.ErrInvalid, "input %d", i)
+			continue
+		}
+		assert.NoError(t, r.Err, "input %d", i)
+	}
+	assert.Len(t, s.Contacts(), 98)
+}
+
+func TestClient_BatchCreate_withoutEmailMatchedToItsInput(t *testing.T) {
+	t.Parallel()
+	s := newFake(t) // answers batch calls in shuffled order
+	c := newClient(t, s)
+	var inputs []Input
+	for i := range 5 {
+		inputs = append(inputs, Input{Properties: map[string]string{
+			"firstname": fmt.Sprint("NoEmail", i)}})
+		inputs = append(inputs, Input{Properties: map[string]string{
+			"firstname": fmt.Sprint("Email", i), "email": fmt.Sprintf("e%d@example.com", i)}})
+	}
+
+	res, err := c.BatchCreate(t.Context(), inputs)
+	require.NoError(t, err)
+	require.Len(t, res, len(inputs))
+	for i, r := range res {
+		require.NoError(t, r.Err, "input %d", i)
+		props := r.Item["properties"].(map[string]any)
+		assert.Equal(t, inputs[i].Properties["firstname"], props["firstname"], "input %d", i)
+	}
+	assert.Equal(t, 5, s.Count(http.MethodPost, contactsPath("/batch/create")),
+		"one create without an email per call")
+}
+
 func TestClient_BatchUpsert_unknownPropertyFailsItsInputsAtOnce(t *testing.T) {
 	t.Parallel()
 	// The fake refuses the whole batch (no trace ids) naming the unknown
@@ -555,18 +637,24 @@ func TestClient_SearchByEmail_indexLag(t *testing.T) {
 
 func TestClient_SearchByEmail_respectsTheSearchLimit(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, hubspottest.WithSearchRateLimit(5, 200*time.Millisecond))
-	seedN(s, 1)
-	c := newClient(t, s, WithSearchRateLimit(5, 200*time.Millisecond))
+	// In a synctest bubble with the fake served in memory, requests arrive
+	// exactly when the client sends them, so the client may use the fake's
+	// very limit and the check is exact.
+	const limit, window = 5, 200 * time.Millisecond
+	s := newFake(t, hubspottest.WithSearchRateLimit(limit, window))
+	synctest.Test(t, func(t *testing.T) {
+		seedN(s, 1)
+		c := newMemClient(t, s, WithSearchRateLimit(limit, window), WithRetry(0, 0, 0))
 
-	for i := range 12 {
-		_, err := c.SearchByEmail(t.Context(), fmt.Sprintf("c%d@example.com", i), nil)
-		require.NoError(t, err)
-	}
-	for _, r := range s.Requests() {
-		assert.Equal(t, http.StatusOK, r.Status)
-	}
-	assert.LessOrEqual(t, s.MaxRequestsInWindow(200*time.Millisecond), 5)
+		for i := range 12 {
+			_, err := c.SearchByEmail(t.Context(), fmt.Sprintf("c%d@example.com", i), nil)
+			require.NoError(t, err)
+		}
+		for _, r := range s.Requests() {
+			assert.Equal(t, http.StatusOK, r.Status)
+		}
+		assert.LessOrEqual(t, s.MaxRequestsInWindow(window), limit)
+	})
 }
 
 func TestClient_Search_stopsAtTheCeiling(t *testing.T) {
@@ -639,14 +727,70 @@ func TestClient_searchAlsoConsumesTheGeneralLimit(t *testing.T) {
 	t.Parallel()
 	const limit, window = 4, 200 * time.Millisecond
 	s := newFake(t)
-	seedN(s, 1)
-	c := newClient(t, s, WithRateLimit(limit, window))
+	synctest.Test(t, func(t *testing.T) {
+		seedN(s, 1)
+		c := newMemClient(t, s, WithRateLimit(limit, window))
 
-	for i := range 6 {
-		_, err := c.SearchByEmail(t.Context(), fmt.Sprintf("c%d@example.com", i), nil)
-		require.NoError(t, err)
-		_, err = c.ContactsPage(t.Context(), ListOptions{PageSize: 1}, "")
-		require.NoError(t, err)
+		for i := range 6 {
+			_, err := c.SearchByEmail(t.Context(), fmt.Sprintf("c%d@example.com", i), nil)
+			require.NoError(t, err)
+			_, err = c.ContactsPage(t.Context(), ListOptions{PageSize: 1}, "")
+			require.NoError(t, err)
+		}
+		// Searches alone would pass their own (high) limit: only counting
+		// them against the general one keeps all 12 requests within it.
+		assert.LessOrEqual(t, s.MaxRequestsInWindow(window), limit)
+	})
+}
+
+func TestClient_477IsRetriedAfterRetryAfter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		failures int
+		create   bool
+		requests int
+		fails    bool
+	}{
+		{"a read", 2, false, 3, false},
+		{"a create, which HubSpot refused unprocessed", 1, true, 2, false},
+		{"until the retries run out", 10, false, 4, true},
 	}
-	assert.LessOrEqual(t, s.MaxRequestsInWindow(window), limit)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newFake(t)
+			synctest.Test(t, func(t *testing.T) {
+				ids := seedN(s, 1)
+				c := newMemClient(t, s) // fastOptions: 3 retries
+				// The fake's 477 carries Retry-After: 1.
+				s.FailNext(tt.failures, StatusMigrationInProgress)
+
+				var err error
+				if tt.create {
+					var res []Result
+					res, err = c.BatchCreate(t.Context(),
+						[]Input{{Properties: map[string]string{"firstname": "New"}}})
+					if err == nil {
+						err = res[0].Err
+					}
+				} else {
+					_, err = c.Get(t.Context(), ids[0], GetOptions{})
+				}
+				reqs := s.Requests()
+				require.Len(t, reqs, tt.requests)
+				for i := 1; i < len(reqs); i++ {
+					assert.GreaterOrEqual(t, reqs[i].At.Sub(reqs[i-1].At), time.Second,
+						"each retry waits for Retry-After")
+				}
+				if !tt.fails {
+					require.NoError(t, err)
+					return
+				}
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, StatusMigrationInProgress, ae.StatusCode)
+			})
+		})
+	}
 }

@@ -11,7 +11,8 @@
 //
 //	c, err := hubspot.NewClient(os.Getenv("HUBSPOT_TOKEN"))
 //	contacts := hubspot.NewContacts(c, hubspot.ContactsOptions{
-//		Properties: []string{"email", "firstname", "lastname"},
+//		// Every property the mapping writes; nil lists DefaultProperties.
+//		Properties: []string{"email", "firstname", "lastname", "phone"},
 //	})
 //	report, err := sync.OneWay(ctx, persons, contacts, opts)
 //
@@ -88,12 +89,16 @@
 // The Batch methods take any number of inputs and send them in calls of at
 // most [MaxBatchInputs] (100): 250 upserts make three requests. Each input
 // gets its own [Result], in input order, whatever order HubSpot answers
-// in: results are matched by objectWriteTraceId, id or email. Every write
+// in: results are matched by objectWriteTraceId, id or email, never by
+// position, and a call carries at most one create without an email, whose
+// result is then the only one without an address. Every write
 // input carries an objectWriteTraceId so that HubSpot reports a bad input
 // in a multi-status (207) response instead of failing the whole batch.
 // Should HubSpot still refuse a whole batch (a 400 or 409), the client
 // isolates the inputs at fault, by the address or id the error names or
-// by halving the batch, and sends the rest again. Inputs that are certainly
+// by halving the batch, and sends the rest again; an error that turns out
+// to concern every input fails them all after about 2·log2(n) requests.
+// Inputs that are certainly
 // invalid (an email without a domain, say) are reported without a request.
 // Two inputs for the same contact go in different requests, in input
 // order.
@@ -101,9 +106,17 @@
 // [Contacts.Write] creates contacts that have an email through batch upsert
 // by email, so that a create repeated after a timeout, or in the next run,
 // updates the contact rather than duplicating it. Creates without an email
-// go through batch create, which is never repeated once it may have
-// reached HubSpot. A create refused with 409 "Contact already exists.
-// Existing ID: N" becomes an update of contact N.
+// go through batch create, one per request, and are never repeated once
+// they may have reached HubSpot. A create refused with 409 "Contact
+// already exists. Existing ID: N" becomes an update of contact N. Creates
+// that found their contact already there (an upsert answered "new": false,
+// or a 409) report [sync.WriteResult.Existed], so the sync counts them as
+// updates.
+//
+// A sync decides whether a contact needs an update by comparing what it
+// would write with what the connector lists, so ContactsOptions.Properties
+// must name every property the mapping writes; by default the connector
+// lists [DefaultProperties]. Writing an unlisted property logs a Warn.
 //
 // # Legacy shape
 //
@@ -124,7 +137,9 @@
 // its Error method leaves the body out. Errors match the sync sentinels
 // with [errors.Is]: [sync.ErrUnauthorized] (401), [sync.ErrForbidden]
 // (403, missing scopes), [sync.ErrNotFound] (404), [sync.ErrConflict]
-// (409), [sync.ErrInvalid] (400), [sync.ErrRateLimited] (429). A batch
+// (409), [sync.ErrInvalid] (400), [sync.ErrRateLimited] (429). A 477
+// ([StatusMigrationInProgress]: HubSpot is moving the account's data) is
+// retried after its Retry-After, like a 429, even for creates. A batch
 // input's own failure is an [*ItemError] carrying HubSpot's category and
 // message and, for a conflict, the ExistingID. 5xx responses and network
 // errors are retried with exponential backoff ([WithRetry]), except for
@@ -146,4 +161,13 @@
 //     LEAD_GUID identity or form submissions of the v1 API.
 //   - The client-side email check is deliberately looser than HubSpot's
 //     (unknown in detail); HubSpot's own refusals are isolated per input.
+//   - A create whose first attempt reached HubSpot but whose answer was
+//     lost is sent again as an upsert, which finds the contact just
+//     created: its result reports [sync.WriteResult.Existed], so the sync
+//     counts it as an update.
+//   - When HubSpot refuses whole batches with an error that names no
+//     input, an error common to all inputs is told apart from several
+//     inputs with the same fault only heuristically (see
+//     [Client.BatchUpsert]); in the unlikely case it guesses wrong, good
+//     inputs of that batch fail with the others' error.
 package hubspot

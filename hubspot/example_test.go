@@ -153,3 +153,37 @@ func ExampleRateLimitError() {
 	// rate limited: true
 	// policy: DAILY daily: true
 }
+
+func ExampleDefaultProperties() {
+	// List every property the mapping writes: the defaults plus a custom one.
+	opts := hubspot.ContactsOptions{
+		Properties: append(hubspot.DefaultProperties(), "favourite_colour"),
+	}
+	for _, p := range opts.Properties {
+		fmt.Println(p)
+	}
+	// Output:
+	// email
+	// firstname
+	// lastname
+	// phone
+	// company
+	// website
+	// jobtitle
+	// lifecyclestage
+	// hs_additional_emails
+	// favourite_colour
+}
+
+func ExampleWriteProperties() {
+	props, err := hubspot.WriteProperties(sync.Item{"properties": map[string]any{
+		"annualrevenue": 1e21, "numemployees": 42, "hs_is_vip": true, "phone": nil,
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q %q %q %q\n", props["annualrevenue"], props["numemployees"],
+		props["hs_is_vip"], props["phone"])
+	// Output:
+	// "1000000000000000000000" "42" "true" ""
+}

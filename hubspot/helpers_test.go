@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keysync/sync/hubspot/hubspottest"
+	"github.com/keysync/sync/internal/fakeserver"
 )
 
 // fastOptions make a client quick to test with: short retry waits and
@@ -29,11 +30,13 @@ func fastOptions(base string) []Option {
 }
 
 // newFake starts a fake HubSpot without rate limits (tests that check
-// limits pass their own options, which come later and win).
+// limits pass their own options, which come later and win) that answers
+// batch calls in shuffled order, as HubSpot may.
 func newFake(t testing.TB, opts ...hubspottest.Option) *hubspottest.Server {
 	t.Helper()
 	base := []hubspottest.Option{
 		hubspottest.WithRateLimit(0, 0), hubspottest.WithSearchRateLimit(0, 0),
+		hubspottest.WithShuffledBatchResults(),
 	}
 	return hubspottest.NewTestServer(t, append(base, opts...)...)
 }
@@ -43,6 +46,20 @@ func newFake(t testing.TB, opts ...hubspottest.Option) *hubspottest.Server {
 func newClient(t testing.TB, s *hubspottest.Server, opts ...Option) *Client {
 	t.Helper()
 	c, err := NewClient(s.Token, append(fastOptions(s.URL), opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+// newMemClient returns a client that reaches the fake s in memory, through
+// its handler, with fastOptions and then opts. Inside a testing/synctest
+// bubble, where sockets cannot be used, time is then simulated: waits take
+// no real time and requests arrive exactly when the client sends them, so
+// rate-limit checks are exact.
+func newMemClient(t testing.TB, s *hubspottest.Server, opts ...Option) *Client {
+	t.Helper()
+	hc := &http.Client{Transport: fakeserver.Transport{Handler: s.Handler()}}
+	base := append(fastOptions("http://hubspot.fake"), WithHTTPClient(hc))
+	c, err := NewClient(s.Token, append(base, opts...)...)
 	require.NoError(t, err)
 	return c
 }

@@ -163,8 +163,15 @@ var readOnlyProperties = map[string]bool{
 // and both legacy v1 shapes: {"properties": {"firstname": {"value":
 // "Dana"}}} and {"properties": [{"property": "firstname", "value":
 // "Dana"}]} ("name" works in place of "property"). Values become strings,
-// as HubSpot stores them: numbers in plain decimal, booleans as "true" or
-// "false", null as "" (which clears the property). The read-only
+// as HubSpot stores them: booleans as "true" or "false", null as "" (which
+// clears the property), and numbers in plain decimal notation, never with
+// an exponent: 1e21 becomes "1000000000000000000000" and 1e-7 "0.0000001"
+// (the shortest digits that read back as the same float64; float32 values
+// as float32, json.Number digits exactly as given). This deliberately
+// differs from JavaScript's String(), which gives "1e+21" and "1e-7":
+// HubSpot validates number properties and documents no exponent form,
+// while plain decimal is what it accepts and shows. Syncs compare such a
+// stored string with the mapped number by value, so either form matches. The read-only
 // properties createdate, hs_object_id and lastmodifieddate are dropped. An item
 // without properties, or with a nested value, gives an error matching
 // [sync.ErrInvalid].
@@ -230,7 +237,11 @@ func propertyValue(v any) (string, error) {
 	case string:
 		return v, nil
 	case json.Number:
-		return v.String(), nil
+		d, ok := plainDecimal(v.String())
+		if !ok {
+			return "", fmt.Errorf("%q is not a number", v.String())
+		}
+		return d, nil
 	case bool:
 		return strconv.FormatBool(v), nil
 	case float64:
@@ -239,10 +250,58 @@ func propertyValue(v any) (string, error) {
 		}
 		return strconv.FormatFloat(v, 'f', -1, 64), nil
 	case float32:
-		return propertyValue(float64(v))
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return "", fmt.Errorf("%v is not a number HubSpot can store", v)
+		}
+		return strconv.FormatFloat(f, 'f', -1, 32), nil
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return fmt.Sprint(v), nil
 	default:
 		return "", fmt.Errorf("value of type %T is not a string, number, boolean or null", v)
 	}
+}
+
+// plainDecimal rewrites a JSON number in plain decimal notation, moving
+// the point of an exponent form ("1.5e3" → "1500", "25E-4" → "0.0025")
+// without rounding. It reports false for text that is not a JSON number.
+func plainDecimal(num string) (string, bool) {
+	if num == "" || strings.TrimSpace(num) != num || !json.Valid([]byte(num)) ||
+		!strings.ContainsAny(num[:1], "-0123456789") {
+		return "", false
+	}
+	mant, exp, hasExp := strings.Cut(strings.ToLower(num), "e")
+	if !hasExp {
+		return num, true
+	}
+	e, err := strconv.Atoi(exp)
+	if err != nil || e > 1000 || e < -1000 {
+		return "", false // far beyond any value HubSpot stores
+	}
+	sign := ""
+	if mant[0] == '-' {
+		sign, mant = "-", mant[1:]
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	point := len(intPart) + e // position of the decimal point in digits
+	switch {
+	case point <= 0:
+		digits = strings.Repeat("0", 1-point) + digits
+		point = 1
+	case point > len(digits):
+		digits += strings.Repeat("0", point-len(digits))
+	}
+	whole := strings.TrimLeft(digits[:point], "0")
+	if whole == "" {
+		whole = "0"
+	}
+	fraction := strings.TrimRight(digits[point:], "0")
+	if whole == "0" && fraction == "" {
+		sign = ""
+	}
+	if fraction == "" {
+		return sign + whole, true
+	}
+	return sign + whole + "." + fraction, true
 }

@@ -188,11 +188,50 @@ func TestWriteProperties_invalid(t *testing.T) {
 	}
 }
 
-func TestWriteProperties_goIntegers(t *testing.T) {
+func TestWriteProperties_numbers(t *testing.T) {
 	t.Parallel()
-	got, err := WriteProperties(sync.Item{"properties": map[string]any{
-		"a": 7, "b": int64(-3), "c": uint8(9), "d": json.Number("1e3"),
-	}})
-	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"a": "7", "b": "-3", "c": "9", "d": "1e3"}, got)
+	// Numbers go out in plain decimal, never with an exponent (unlike
+	// JavaScript's String, which gives "1e+21" and "1e-7").
+	tests := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"int", 7, "7"},
+		{"int64", int64(-3), "-3"},
+		{"uint8", uint8(9), "9"},
+		{"uint64 max", uint64(math.MaxUint64), "18446744073709551615"},
+		{"float64", 1.5, "1.5"},
+		{"float64 integral", float64(42), "42"},
+		{"float64 1e21", 1e21, "1000000000000000000000"},
+		{"float64 tiny", 1e-7, "0.0000001"},
+		{"float64 negative", -2.25e-3, "-0.00225"},
+		{"float32 keeps its own precision", float32(0.1), "0.1"},
+		{"json.Number plain", json.Number("12.50"), "12.50"},
+		{"json.Number big integer exactly", json.Number("123456789012345678901234567890"),
+			"123456789012345678901234567890"},
+		{"json.Number exponent", json.Number("1e3"), "1000"},
+		{"json.Number exponent with fraction", json.Number("1.5E+3"), "1500"},
+		{"json.Number negative exponent", json.Number("-25e-4"), "-0.0025"},
+		{"json.Number fraction beyond float64", json.Number("1.234567890123456789e2"),
+			"123.4567890123456789"},
+		{"json.Number zero with exponent", json.Number("-0.0e5"), "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := WriteProperties(sync.Item{"properties": map[string]any{"n": tt.v}})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got["n"])
+		})
+	}
+}
+
+func TestWriteProperties_invalidNumbers(t *testing.T) {
+	t.Parallel()
+	for _, v := range []any{json.Number("1e"), json.Number("abc"), json.Number(" 1"),
+		json.Number("1e99999"), float32(math.Inf(1)), math.Inf(-1)} {
+		_, err := WriteProperties(sync.Item{"properties": map[string]any{"n": v}})
+		assert.ErrorIs(t, err, sync.ErrInvalid, "%#v", v)
+	}
 }

@@ -2,7 +2,9 @@ package hubspottest
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -111,6 +113,7 @@ func duplicateIDs(inputs []batchInput, key func(batchInput) string) *apiError {
 		strings.Join(dups, ", "))
 }
 
+// batchResult builds a batch response. The server lock must be held.
 func (s *Server) batchResult(status int, results []object, errs []batchError,
 	now time.Time) (int, any, *apiError) {
 	if len(errs) > 0 {
@@ -118,6 +121,10 @@ func (s *Server) batchResult(status int, results []object, errs []batchError,
 	}
 	if results == nil {
 		results = []object{}
+	}
+	if s.cfg.shuffle {
+		shuffle(s.rng, results)
+		shuffle(s.rng, errs)
 	}
 	return status, batchResponse{
 		Status:      "COMPLETE",
@@ -359,4 +366,21 @@ func (s *Server) handleBatchArchive(r *http.Request, now time.Time) (int, any, *
 		}
 	}
 	return http.StatusNoContent, nil, nil
+}
+
+// shuffle permutes xs with rng, never leaving two or more elements in
+// their original order.
+func shuffle[T any](rng *rand.Rand, xs []T) {
+	if len(xs) < 2 {
+		return
+	}
+	perm := rng.Perm(len(xs))
+	if slices.IsSorted(perm) {
+		// The identity: rotate by one instead.
+		perm = append(perm[1:], perm[0])
+	}
+	orig := slices.Clone(xs)
+	for i, p := range perm {
+		xs[i] = orig[p]
+	}
 }

@@ -253,3 +253,60 @@ func TestServer_batchReadUpdateArchive(t *testing.T) {
 	assert.True(t, s.Contacts()[0].Archived)
 	assert.False(t, s.Contacts()[1].Archived)
 }
+
+func TestServer_withShuffledBatchResults(t *testing.T) {
+	t.Parallel()
+	emails := func(r response) []string {
+		var out []string
+		for _, res := range results(t, r) {
+			out = append(out, field(field(res, "properties"), "email").(string))
+		}
+		return out
+	}
+	inputOrder := func(prefix string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("%s-%d@example.com", prefix, i)
+		}
+		return out
+	}
+	run := func(s *hubspottest.Server) [][]string {
+		var orders [][]string
+		for _, n := range []int{2, 3, 40} {
+			r := call(t, s, "POST", contactsPath+"/batch/create",
+				map[string]any{"inputs": createInputs(fmt.Sprint("n", n), n, true)})
+			require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+			orders = append(orders, emails(r))
+		}
+		return orders
+	}
+
+	plain := run(hubspottest.NewTestServer(t))
+	for i, n := range []int{2, 3, 40} {
+		assert.Equal(t, inputOrder(fmt.Sprint("n", n), n), plain[i], "input order by default")
+	}
+	shuffled := run(hubspottest.NewTestServer(t, hubspottest.WithShuffledBatchResults()))
+	for i, n := range []int{2, 3, 40} {
+		want := inputOrder(fmt.Sprint("n", n), n)
+		assert.NotEqual(t, want, shuffled[i], "never input order")
+		assert.ElementsMatch(t, want, shuffled[i], "the same results")
+	}
+	again := run(hubspottest.NewTestServer(t, hubspottest.WithShuffledBatchResults()))
+	assert.Equal(t, shuffled, again, "deterministic")
+
+	// Errors of a multi-status response are shuffled too.
+	s := hubspottest.NewTestServer(t, hubspottest.WithShuffledBatchResults())
+	inputs := createInputs("bad", 4, true)
+	for _, in := range inputs {
+		in["properties"].(map[string]any)["lifecyclestage"] = "bogus"
+	}
+	r := call(t, s, "POST", contactsPath+"/batch/create", map[string]any{"inputs": inputs})
+	require.Equal(t, http.StatusMultiStatus, r.Status, string(r.Raw))
+	var traces []string
+	for _, e := range r.Body["errors"].([]any) {
+		ids := field(field(e, "context"), "objectWriteTraceId").([]any)
+		traces = append(traces, ids[0].(string))
+	}
+	assert.ElementsMatch(t, []string{"t-0", "t-1", "t-2", "t-3"}, traces)
+	assert.NotEqual(t, []string{"t-0", "t-1", "t-2", "t-3"}, traces)
+}

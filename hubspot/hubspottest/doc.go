@@ -4,8 +4,8 @@
 // enforces HubSpot's validation, uniqueness, paging, batch, search and
 // rate-limit rules, and injects the failures real integrations meet.
 //
-// A [Server] is safe for concurrent use. It imports only the standard
-// library.
+// A [Server] is safe for concurrent use. Besides the standard library it
+// imports only an internal package of this module.
 //
 // # Quick start
 //
@@ -26,12 +26,12 @@
 //
 //	NewServer(opts ...Option) *Server            // started; Close when done
 //	NewTestServer(t testing.TB, opts ...Option)  // Close via t.Cleanup
-//	(*Server).URL, .Token, Close(), Client()
+//	(*Server).URL, .Token, Close(), Client(), Handler()
 //
 //	WithToken(tok), WithOAuthToken(tok), WithClock(now)
 //	WithRateLimit(max, window), WithSearchRateLimit(max, window), WithDailyLimit(n)
 //	WithSearchLag(d), WithProperties(names...), WithEnumProperty(name, options...)
-//	WithScopes(scopes...)
+//	WithScopes(scopes...), WithShuffledBatchResults()
 //
 //	Seed(contacts ...Contact) []string, SeedProperties(props ...map[string]string) []string
 //	SeedJSON(r io.Reader) error
@@ -127,7 +127,8 @@
 //
 // Batches take 1 to 100 inputs (otherwise 400 VALIDATION_ERROR); two inputs
 // for the same id or email are a 400 ("Duplicate IDs found in batch
-// input"). Responses have status "COMPLETE", results (in input order),
+// input"). Responses have status "COMPLETE", results (in input order, or
+// shuffled with [WithShuffledBatchResults]),
 // startedAt, completedAt and, for 207, numErrors and errors. Create, update
 // and upsert fail the whole batch with the first input's error (400 or 409,
 // nothing written) unless every input carries an objectWriteTraceId; then
@@ -145,8 +146,10 @@
 //   - Only contacts exist: no companies, deals, associations (accepted in
 //     create bodies but ignored), properties API, merges, pipelines or
 //     webhooks. propertiesWithHistory is ignored.
-//   - Batch results come in input order; HubSpot does not promise any order,
-//     so match results by id, email or objectWriteTraceId, never by index.
+//   - Batch results come in input order unless [WithShuffledBatchResults]
+//     shuffles them; HubSpot does not promise any order, so match results
+//     by id, email or objectWriteTraceId, never by index, and test with
+//     that option.
 //   - Where HubSpot's behaviour is undocumented the fake picks the stricter
 //     choice: list limit above 100 and search limit above 200 are a 400 (not
 //     clamped); a create without email, firstname and lastname is a 400;
@@ -191,4 +194,10 @@
 // daily limits. No response carries Retry-After except an injected 477.
 // Pass a max of 0 to an option to switch that limit off, for example
 // WithRateLimit(0, 0) for tests that send many requests quickly.
+//
+// Over a network, requests can arrive closer together than a client sent
+// them, so a client whose limit equals the server's may see a 429 now and
+// then. For exact, repeatable rate-limit tests serve the requests in
+// memory through [Server.Handler] inside a testing/synctest bubble: time
+// is then simulated and arrival equals departure.
 package hubspottest

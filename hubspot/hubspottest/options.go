@@ -21,6 +21,7 @@ type config struct {
 	extraProps   map[string]propDef
 	scopes       []string
 	scopesSet    bool
+	shuffle      bool
 }
 
 // Defaults of a [Server] built without options: HubSpot's Free/Starter tier.
@@ -144,4 +145,15 @@ func WithScopes(scopes ...string) Option {
 		c.scopes = append([]string(nil), scopes...)
 		c.scopesSet = true
 	}
+}
+
+// WithShuffledBatchResults makes the batch endpoints answer with their
+// results and errors in a shuffled order instead of input order, as HubSpot
+// is free to do. The order is pseudo-random but deterministic: a fixed seed
+// drives it, so the same sequence of batch requests gets the same orders,
+// and a response with at least two results or errors never keeps input
+// order. Use it to check that a client matches batch results to its inputs
+// by id, email or objectWriteTraceId rather than by position.
+func WithShuffledBatchResults() Option {
+	return func(c *config) { c.shuffle = true }
 }

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/keysync/sync/internal/fakeserver"
 )
 
 // Request is one request the server received, as recorded for inspection.
@@ -33,27 +35,18 @@ func (s *Server) logRequest(r *http.Request, now time.Time) int {
 			q[k] = []string{"REDACTED"}
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: q, At: now})
-	return len(s.requests) - 1
-}
-
-func (s *Server) setStatus(idx, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests[idx].Status = status
+	return s.requests.Add(fakeserver.Entry[url.Values]{Method: r.Method, Path: r.URL.Path,
+		Query: q, At: now})
 }
 
 // Requests returns every request received so far in arrival order. The
 // result is the caller's to change.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Query = cloneValues(r.Query)
-		out[i] = r
+	entries := s.requests.Entries()
+	out := make([]Request, len(entries))
+	for i, e := range entries {
+		out[i] = Request{Method: e.Method, Path: e.Path, Query: cloneValues(e.Query),
+			Status: e.Status, At: e.At}
 	}
 	return out
 }
@@ -70,15 +63,7 @@ func cloneValues(v url.Values) url.Values {
 // (the path without query), whatever their outcome. For example
 // Count("POST", "/crm/objects/2026-09/contacts/batch/upsert").
 func (s *Server) Count(method, path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
+	return s.requests.Count(method, path)
 }
 
 // MaxRequestsInWindow returns the largest number of requests (of any kind and
@@ -86,19 +71,5 @@ func (s *Server) Count(method, path string) int {
 // arrival times lie less than d apart. Use it to check that a client stays
 // under a rate limit.
 func (s *Server) MaxRequestsInWindow(d time.Duration) int {
-	s.mu.Lock()
-	times := make([]time.Time, len(s.requests))
-	for i, r := range s.requests {
-		times[i] = r.At
-	}
-	s.mu.Unlock()
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	best, lo := 0, 0
-	for hi := range times {
-		for times[hi].Sub(times[lo]) >= d {
-			lo++
-		}
-		best = max(best, hi-lo+1)
-	}
-	return best
+	return s.requests.MaxInWindow(d)
 }

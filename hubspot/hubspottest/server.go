@@ -1,13 +1,17 @@
 package hubspottest
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keysync/sync/internal/fakeserver"
 )
 
 // Server is a fake HubSpot CRM serving the contacts API over HTTP on a local
@@ -26,18 +30,20 @@ type Server struct {
 	done chan struct{}
 	cfg  config
 
+	requests fakeserver.Log[url.Values] // has its own lock
+
 	mu           sync.Mutex
 	props        map[string]propDef
 	records      map[int64]*record
 	ids          []int64 // ascending
 	nextID       int64
 	emails       map[string]int64 // primary email → id of the live contact
-	requests     []Request
 	faults       []fault
 	dropNext     int
 	latency      time.Duration
 	tokenExpired bool
 	limits       limiters
+	rng          *rand.Rand // shuffles batch results (WithShuffledBatchResults)
 	closeOnce    sync.Once
 }
 
@@ -63,6 +69,7 @@ func NewServer(opts ...Option) *Server {
 		nextID:  firstID,
 		emails:  map[string]int64{},
 		limits:  newLimiters(),
+		rng:     rand.New(rand.NewPCG(0x6b657973, 0x796e6321)), // fixed: deterministic
 	}
 	for name, def := range cfg.extraProps {
 		if _, builtin := s.props[name]; !builtin {
@@ -97,6 +104,15 @@ func (s *Server) Close() {
 // httptest.Server.Client does.
 func (s *Server) Client() *http.Client { return s.ts.Client() }
 
+// Handler returns the handler that serves the server's requests. Serving
+// requests with it directly, without a network, suits tests that run in a
+// testing/synctest bubble, where sockets cannot be used: with an
+// http.RoundTripper that calls the handler, a client under test sees
+// simulated time only, so rate-limit tests become exact. In that setting
+// [Server.DropAfterCommitNext] fails the request instead of dropping a
+// connection (there is none to hijack).
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
 // endpoint is a resolved route.
 type endpoint struct {
 	handle func(r *http.Request, now time.Time) (int, any, *apiError)
@@ -109,8 +125,8 @@ type endpoint struct {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.now()
 	idx := s.logRequest(r, now)
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() { s.setStatus(idx, sw.status) }()
+	sw := &fakeserver.StatusWriter{ResponseWriter: w}
+	defer func() { s.requests.SetStatus(idx, sw.Status) }()
 
 	if !s.sleep(r) {
 		return
@@ -137,7 +153,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if ep.write && s.takeDrop() {
 		s.dropAfterCommit(sw, r, ep, now)
-		sw.status = 0
+		sw.Status = 0
 		return
 	}
 	status, body, aerr := ep.handle(r, now)
@@ -293,26 +309,3 @@ func (s *Server) sleep(r *http.Request) bool {
 		return false
 	}
 }
-
-// statusWriter records the status code written.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

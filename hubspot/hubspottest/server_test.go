@@ -3,6 +3,7 @@ package hubspottest_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -150,4 +151,22 @@ func TestServer_unknownRoutes(t *testing.T) {
 			assert.Equal(t, "error", r.Body["status"])
 		})
 	}
+}
+
+func TestServer_Handler_servesWithoutANetwork(t *testing.T) {
+	t.Parallel()
+	s := hubspottest.NewTestServer(t)
+	ids := s.SeedProperties(map[string]string{"email": "dana@example.com"})
+
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet,
+		contactsPath+"/"+ids[0], nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), "dana@example.com")
+
+	reqs := s.Requests()
+	require.Len(t, reqs, 1, "requests served by the handler are logged")
+	assert.Equal(t, http.StatusOK, reqs[0].Status)
 }
