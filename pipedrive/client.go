@@ -40,10 +40,17 @@ var (
 	// already returned; the iteration stops instead of looping forever.
 	ErrRepeatedCursor = errors.New("pipedrive: pagination cursor repeated")
 
+	// ErrCursorRejected means Pipedrive answered 400 to a list request that
+	// carried a cursor, as when the cursor expired. The error also wraps
+	// the 400 [*APIError]. [Persons.List] starts over once when it meets
+	// it.
+	ErrCursorRejected = errors.New("pipedrive: pagination cursor rejected")
+
 	// ErrOutcomeUnknown means a create failed in a way that leaves open
-	// whether the person was stored, and the connector could not settle
-	// the question without risking a duplicate. Look the person up before
-	// creating it again.
+	// whether the person was stored (the connection broke after sending,
+	// a 5xx, or a 2xx answer that does not show the stored person), and
+	// the connector could not settle the question without risking a
+	// duplicate. Look the person up before creating it again.
 	ErrOutcomeUnknown = errors.New("pipedrive: create outcome unknown")
 )
 
@@ -60,9 +67,13 @@ type Client struct {
 // (sent in the x-api-token header) or an OAuth access token. Without
 // options it talks to [DefaultBaseURL] with the limits of the smallest
 // plan.
+//
+// The token must not be empty and must not contain spaces or control
+// characters, such as the newline that ends a token read from a file; the
+// error says so without printing the token.
 func NewClient(token string, opts ...Option) (*Client, error) {
-	if strings.TrimSpace(token) == "" {
-		return nil, errors.New("pipedrive: NewClient: token is empty")
+	if err := checkToken(token); err != nil {
+		return nil, err
 	}
 	s := defaultSettings()
 	for _, o := range opts {
@@ -73,12 +84,14 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	general, search := s.limiters()
 	cfg := httpx.Config{
 		Service:       "pipedrive",
 		BaseURL:       s.baseURL,
 		HTTPClient:    s.httpClient,
 		Token:         httpx.NewToken(token),
-		ClassLimiters: map[string]*rate.Limiter{searchClass: nil},
+		Limiter:       general,
+		ClassLimiters: map[string]*rate.Limiter{searchClass: search},
 		RetryMax:      s.retryMax,
 		RetryWaitMin:  s.retryWaitMin,
 		RetryWaitMax:  s.retryWaitMax,
@@ -91,13 +104,6 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 			RequestID:  requestID,
 		},
 	}
-	if !s.unlimited {
-		cfg.Limiter = httpx.NewWindowLimiter(s.rateN, withMargin(s.rateWindow))
-	}
-	if !s.unlimitedSearches {
-		cfg.ClassLimiters[searchClass] = httpx.NewWindowLimiter(s.searchN,
-			withMargin(s.searchWindow))
-	}
 	hc, err := httpx.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pipedrive: NewClient: %w", err)
@@ -107,6 +113,25 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{hc: hc, log: log}, nil
+}
+
+// checkToken rejects tokens that cannot be sent in a header or that
+// carry stray whitespace. Its errors never include the token.
+func checkToken(token string) error {
+	if strings.TrimSpace(token) == "" {
+		return errors.New("pipedrive: NewClient: token is empty")
+	}
+	for i, r := range token {
+		switch {
+		case r < ' ' || r == 0x7f:
+			return fmt.Errorf("pipedrive: NewClient: token contains a control character "+
+				"(%U at byte %d of %d; a trailing newline from a file?)", r, i, len(token))
+		case r == ' ':
+			return fmt.Errorf("pipedrive: NewClient: token contains a space (byte %d of %d)",
+				i, len(token))
+		}
+	}
+	return nil
 }
 
 // withMargin stretches a rate window by a tenth: Pipedrive counts requests
@@ -172,6 +197,18 @@ type envelope struct {
 	AdditionalData json.RawMessage `json:"additional_data"`
 }
 
+// responseError is a 2xx response whose body is not the JSON expected.
+type responseError struct {
+	method, path string
+	err          error
+}
+
+func (e *responseError) Error() string {
+	return fmt.Sprintf("pipedrive: %s %s: decoding response: %v", e.method, e.path, e.err)
+}
+
+func (e *responseError) Unwrap() error { return e.err }
+
 // call sends a request and unwraps the envelope; success:false is an
 // error even with a 2xx status.
 func (c *Client) call(ctx context.Context, r httpx.Request) (*envelope, error) {
@@ -181,7 +218,7 @@ func (c *Client) call(ctx context.Context, r httpx.Request) (*envelope, error) {
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body, &env); err != nil {
-		return nil, fmt.Errorf("pipedrive: %s %s: decoding response: %w", r.Method, r.Path, err)
+		return nil, &responseError{method: r.Method, path: r.Path, err: err}
 	}
 	if env.Success != nil && !*env.Success {
 		return nil, c.hc.NewAPIError(resp)

@@ -1,12 +1,15 @@
 package pipedrive
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,7 +21,6 @@ import (
 const (
 	DefaultMaxBatch          = 50
 	DefaultConcurrency       = 4
-	DefaultClockSkew         = 5 * time.Minute
 	DefaultSearchAttempts    = 2
 	DefaultSearchBackoff     = time.Second
 	DefaultMaxCreateAttempts = 3
@@ -41,16 +43,11 @@ type PersonsOptions struct {
 	// once (default 4). All of them wait for the client's rate limiter.
 	Concurrency int
 
-	// ClockSkew is how far before a create attempt the connector looks
-	// for the person when the attempt's outcome is unknown, to allow for
-	// a difference between the local and Pipedrive's clocks (default 5
-	// minutes).
-	ClockSkew time.Duration
-
 	// SearchAttempts is how many times the email search runs, with
 	// SearchBackoff doubling in between, when a create's outcome is
-	// unknown and the list of recent changes did not show the person
-	// (defaults 2 and 1 s). The search index lags behind writes.
+	// unknown and more persons were added since the attempt than the
+	// connector reads from the list (defaults 2 and 1 s). The search
+	// index lags behind writes.
 	SearchAttempts int
 	SearchBackoff  time.Duration
 
@@ -65,8 +62,6 @@ func (o *PersonsOptions) fill() error {
 		return fmt.Errorf("pipedrive: PersonsOptions.MaxBatch %d is negative", o.MaxBatch)
 	case o.Concurrency < 0:
 		return fmt.Errorf("pipedrive: PersonsOptions.Concurrency %d is negative", o.Concurrency)
-	case o.ClockSkew < 0:
-		return fmt.Errorf("pipedrive: PersonsOptions.ClockSkew %v is negative", o.ClockSkew)
 	case o.SearchAttempts < 0:
 		return fmt.Errorf("pipedrive: PersonsOptions.SearchAttempts %d is negative",
 			o.SearchAttempts)
@@ -79,7 +74,6 @@ func (o *PersonsOptions) fill() error {
 	}
 	o.MaxBatch = cmpOr(o.MaxBatch, DefaultMaxBatch)
 	o.Concurrency = cmpOr(o.Concurrency, DefaultConcurrency)
-	o.ClockSkew = cmpOr(o.ClockSkew, DefaultClockSkew)
 	o.SearchAttempts = cmpOr(o.SearchAttempts, DefaultSearchAttempts)
 	o.SearchBackoff = cmpOr(o.SearchBackoff, DefaultSearchBackoff)
 	o.MaxCreateAttempts = cmpOr(o.MaxCreateAttempts, DefaultMaxCreateAttempts)
@@ -99,6 +93,12 @@ func cmpOr[T int | time.Duration](v, def T) T {
 type Persons struct {
 	c    *Client
 	opts PersonsOptions
+
+	// newest is the largest person id the connector has seen, 0 after a
+	// complete List of an empty company, and -1 before it knows anything.
+	// Pipedrive's ids only grow, so a person created after newest was read
+	// has a larger id; see Write.
+	newest atomic.Int64
 }
 
 // Interface checks.
@@ -119,15 +119,38 @@ func NewPersons(c *Client, opts PersonsOptions) (*Persons, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	return &Persons{c: c, opts: opts}, nil
+	p := &Persons{c: c, opts: opts}
+	p.newest.Store(-1)
+	return p, nil
+}
+
+// saw records that a person with this id exists.
+func (p *Persons) saw(id int64) {
+	for {
+		cur := p.newest.Load()
+		if id <= cur || p.newest.CompareAndSwap(cur, id) {
+			return
+		}
+	}
+}
+
+// sawItem records the id of item, if it has one.
+func (p *Persons) sawItem(item keysync.Item) {
+	if id, ok := idOf(item); ok {
+		p.saw(id)
+	}
 }
 
 // List yields every person that is not deleted, by ascending id, in the v2
 // shape or, with PersonsOptions.Legacy, the v1 shape. Numbers are
-// json.Number. It follows the rules of keysync.Source.List: on failure it
-// yields (nil, err) once and stops. The sequence may be ranged over again.
+// json.Number. Each person is yielded once, even when Pipedrive's pages
+// overlap or come out of order; persons marked "is_deleted": true are
+// skipped. When Pipedrive rejects a cursor (400, as when it expired), the
+// listing starts over once, skipping the persons already yielded. List
+// follows the rules of keysync.Source.List: on failure it yields (nil, err)
+// once and stops. The sequence may be ranged over again.
 func (p *Persons) List(ctx context.Context) iter.Seq2[keysync.Item, error] {
-	return p.list(ctx, ListOptions{})
+	return p.list(ctx, ListOptions{}, true)
 }
 
 // ListModifiedSince yields the persons whose update_time is at or after
@@ -135,33 +158,66 @@ func (p *Persons) List(ctx context.Context) iter.Seq2[keysync.Item, error] {
 // down.
 func (p *Persons) ListModifiedSince(ctx context.Context,
 	since time.Time) iter.Seq2[keysync.Item, error] {
-	return p.list(ctx, ListOptions{UpdatedSince: since})
+	return p.list(ctx, ListOptions{UpdatedSince: since}, false)
 }
 
-func (p *Persons) list(ctx context.Context, opts ListOptions) iter.Seq2[keysync.Item, error] {
+// list yields the persons of opts once each; full says that opts select
+// every person, so that a complete listing tells the newest id.
+func (p *Persons) list(ctx context.Context, opts ListOptions,
+	full bool) iter.Seq2[keysync.Item, error] {
 	opts.Legacy = p.opts.Legacy
 	return func(yield func(keysync.Item, error) bool) {
-		var last int64
-		for item, err := range p.c.Persons(ctx, opts) {
-			if err != nil {
-				yield(nil, err)
+		seen := map[int64]bool{}
+		for restarts := 0; ; restarts++ {
+			stopped, err := p.listOnce(ctx, opts, seen, yield)
+			switch {
+			case stopped:
 				return
-			}
-			// Pages continue after the last id, so ids rise strictly; a
-			// repeat would be a server-side drift, and is dropped.
-			if id, ok := idOf(item); ok {
-				if id <= last {
-					p.c.log.WarnContext(ctx, "pipedrive: skipping person listed out of order",
-						"id", id, "after", last)
-					continue
+			case err == nil:
+				if full {
+					p.saw(0)
 				}
-				last = id
-			}
-			if !yield(item, nil) {
+				return
+			case restarts == 0 && errors.Is(err, ErrCursorRejected) && ctx.Err() == nil:
+				p.c.log.WarnContext(ctx, "pipedrive: cursor rejected, listing persons again",
+					"yielded", len(seen))
+			default:
+				yield(nil, err)
 				return
 			}
 		}
 	}
+}
+
+// listOnce runs one listing, yielding the persons not in seen and not
+// deleted. It reports whether the consumer stopped, or the error that
+// ended the listing.
+func (p *Persons) listOnce(ctx context.Context, opts ListOptions, seen map[int64]bool,
+	yield func(keysync.Item, error) bool) (stopped bool, err error) {
+	for item, err := range p.c.Persons(ctx, opts) {
+		if err != nil {
+			return false, err
+		}
+		if id, ok := idOf(item); ok {
+			p.saw(id)
+			if seen[id] {
+				continue // a page overlapped the one before
+			}
+			seen[id] = true
+		}
+		if isDeleted(item) {
+			continue
+		}
+		if !yield(item, nil) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// isDeleted reports a person in either shape marked as deleted.
+func isDeleted(p keysync.Item) bool {
+	return p["is_deleted"] == true || p["active_flag"] == false
 }
 
 // MaxBatch returns PersonsOptions.MaxBatch.
@@ -173,24 +229,65 @@ func (p *Persons) MaxBatch() int { return p.opts.MaxBatch }
 //
 // Update writes need Write.Target with the person's id and send Write.Item
 // as a PATCH. Create writes are made safe to retry: when a create fails
-// ambiguously (connection lost after sending, 5xx, timeout), the connector
-// looks for the person, by the recent changes list and by the email search
-// on Write.Key (or else the item's primary email), and uses it when found
-// instead of creating a duplicate. If it cannot tell, the result's error
-// matches [ErrOutcomeUnknown].
+// ambiguously (connection lost after sending, 5xx, timeout, an unreadable
+// answer), the connector looks for the person among those added since the
+// attempt, that is with a larger id than any it had seen before (Pipedrive's
+// ids only grow; no clock is involved). It reads them from the list sorted
+// by id, newest first, and when more were added than it reads, from the
+// email search on Write.Key (or else the item's primary email). A person
+// counts as the one created only if it holds every field the write sent
+// (name, addresses, numbers, owner, organization, visibility, labels,
+// marketing status and simple custom field values), and no two writes of a
+// batch take the same person. If it finds none, it creates again, up to
+// PersonsOptions.MaxCreateAttempts times in all. If it cannot tell (a new
+// person with the address differs from what was sent, or the search finds
+// nothing while the list was too long to read), the result's error
+// matches [ErrOutcomeUnknown]. WriteResult.Existed is never set: a person
+// found this way is the one this write created.
 //
-// Validation failures (400) and missing persons (404) are per-item errors.
-// An error matching keysync.ErrUnauthorized or keysync.ErrRateLimited stops
-// the batch and is returned as the batch error; writes not finished then
-// carry it too. When ctx is done, Write returns ctx.Err().
+// Before the first create, a connector that has not listed the persons
+// yet asks Pipedrive for the newest id (one list request of one person).
+//
+// Validation failures (400), permission errors (a JSON 403) and missing
+// persons (404) are per-item errors. Errors that every further request
+// would repeat stop the batch and are returned as the batch error: those
+// matching keysync.ErrUnauthorized or keysync.ErrRateLimited, a 402 (the
+// company account is closed) and Cloudflare's HTML 403 block page. Writes
+// not finished then carry the batch error too. When ctx is done, Write
+// returns ctx.Err().
 func (p *Persons) Write(ctx context.Context, batch []keysync.Write) ([]keysync.WriteResult, error) {
 	if len(batch) > p.opts.MaxBatch {
 		return nil, fmt.Errorf("pipedrive: batch of %d writes exceeds MaxBatch %d",
 			len(batch), p.opts.MaxBatch)
 	}
-	return p.fanOut(ctx, len(batch), func(ctx context.Context, i int) (keysync.Item, error) {
-		return p.writeOne(ctx, batch[i])
+	rs := newResults(len(batch))
+	wb := newWriteBatch(p, batch)
+	if err := wb.learnNewest(ctx); err != nil {
+		return rs.finish(err, nil)
+	}
+	err := p.runLimited(ctx, len(batch), func(ctx context.Context, i int) error {
+		item, err, pending := wb.first(ctx, i)
+		if pending {
+			return nil
+		}
+		return rs.set(i, p.present(item), err)
 	})
+	if err == nil {
+		groups := wb.pendingGroups()
+		err = p.runLimited(ctx, len(groups), func(ctx context.Context, g int) error {
+			for _, i := range groups[g] {
+				item, err := wb.resolve(ctx, i)
+				if ferr := rs.set(i, p.present(item), err); ferr != nil {
+					return ferr
+				}
+			}
+			return nil
+		})
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		err = cerr
+	}
+	return rs.finish(err, wb.unsettled)
 }
 
 // Delete marks each person as deleted (Pipedrive keeps it for 30 days).
@@ -200,25 +297,30 @@ func (p *Persons) Delete(ctx context.Context, batch []keysync.Item) ([]keysync.W
 		return nil, fmt.Errorf("pipedrive: batch of %d deletions exceeds MaxBatch %d",
 			len(batch), p.opts.MaxBatch)
 	}
-	return p.fanOut(ctx, len(batch), func(ctx context.Context, i int) (keysync.Item, error) {
+	rs := newResults(len(batch))
+	err := p.runLimited(ctx, len(batch), func(ctx context.Context, i int) error {
 		id, ok := idOf(batch[i])
 		if !ok {
-			return nil, fmt.Errorf("pipedrive: deleting person: record has no id: %w",
-				keysync.ErrInvalid)
+			return rs.set(i, nil, fmt.Errorf("pipedrive: deleting person: record has no id: %w",
+				keysync.ErrInvalid))
 		}
 		err := p.c.Delete(ctx, id)
 		if errors.Is(err, keysync.ErrNotFound) {
-			return nil, nil
+			err = nil
 		}
-		return nil, err
+		return rs.set(i, nil, err)
 	})
+	if cerr := ctx.Err(); cerr != nil {
+		err = cerr
+	}
+	return rs.finish(err, nil)
 }
 
-// fanOut runs do for 0..n-1 with bounded concurrency and gathers results.
-func (p *Persons) fanOut(ctx context.Context, n int,
-	do func(ctx context.Context, i int) (keysync.Item, error)) ([]keysync.WriteResult, error) {
-	results := make([]keysync.WriteResult, n)
-	done := make([]bool, n)
+// runLimited runs do for 0..n-1, PersonsOptions.Concurrency at a time. An
+// error from do stops the batch: runLimited starts nothing more, cancels
+// the context of the tasks still running and returns that error.
+func (p *Persons) runLimited(ctx context.Context, n int,
+	do func(ctx context.Context, i int) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Concurrency)
 	for i := range n {
@@ -226,36 +328,84 @@ func (p *Persons) fanOut(ctx context.Context, n int,
 			if gctx.Err() != nil {
 				return nil
 			}
-			item, err := do(gctx, i)
-			results[i], done[i] = keysync.WriteResult{Item: p.present(item), Err: err}, true
-			if batchFatal(err) {
-				return err
-			}
-			return nil
+			return do(gctx, i)
 		})
 	}
-	batchErr := g.Wait()
-	if err := ctx.Err(); err != nil {
-		batchErr = err
-	}
-	if batchErr == nil {
-		return results, nil
-	}
-	for i := range results {
-		switch {
-		case !done[i]:
-			results[i].Err = batchErr
-		case errors.Is(results[i].Err, context.Canceled) && ctx.Err() == nil:
-			// Cut short by the batch error: keep both causes.
-			results[i].Err = errors.Join(batchErr, results[i].Err)
-		}
-	}
-	return results, batchErr
+	return g.Wait()
 }
 
-// batchFatal reports errors that every further request would repeat.
+// results gathers the results of a batch. Each index is set by one
+// goroutine; runLimited's Wait orders the writes before finish.
+type results struct {
+	res  []keysync.WriteResult
+	done []bool
+}
+
+func newResults(n int) *results {
+	return &results{res: make([]keysync.WriteResult, n), done: make([]bool, n)}
+}
+
+// set stores the result of write i and returns err when it stops the
+// batch.
+func (r *results) set(i int, item keysync.Item, err error) error {
+	r.res[i], r.done[i] = keysync.WriteResult{Item: item, Err: err}, true
+	if batchFatal(err) {
+		return err
+	}
+	return nil
+}
+
+// finish returns the results, with batchErr for the writes without one.
+// unsettled, if not nil, gives the error of a write whose create may have
+// been stored but was not settled before the batch stopped.
+func (r *results) finish(batchErr error, unsettled func(i int, batchErr error) error) (
+	[]keysync.WriteResult, error) {
+	if batchErr == nil {
+		return r.res, nil
+	}
+	for i := range r.res {
+		switch {
+		case !r.done[i] && unsettled != nil:
+			if err := unsettled(i, batchErr); err != nil {
+				r.res[i].Err = err
+				continue
+			}
+			r.res[i].Err = batchErr
+		case !r.done[i]:
+			r.res[i].Err = batchErr
+		case errors.Is(r.res[i].Err, context.Canceled) && !isContextError(batchErr):
+			// Cut short by the batch error: keep both causes.
+			r.res[i].Err = errors.Join(batchErr, r.res[i].Err)
+		}
+	}
+	return r.res, batchErr
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// batchFatal reports errors that every further request would repeat:
+// unauthorized, rate limited beyond the client's patience, the company
+// account closed (402), and Cloudflare's HTML block page (403) that
+// Pipedrive serves to API tokens that kept sending after 429s.
 func batchFatal(err error) bool {
-	return errors.Is(err, keysync.ErrUnauthorized) || errors.Is(err, keysync.ErrRateLimited)
+	if errors.Is(err, keysync.ErrUnauthorized) || errors.Is(err, keysync.ErrRateLimited) {
+		return true
+	}
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	return ae.StatusCode == http.StatusPaymentRequired ||
+		(ae.StatusCode == http.StatusForbidden && isHTML(ae.Body))
+}
+
+// isHTML reports whether an error body is an HTML page rather than
+// Pipedrive's JSON envelope.
+func isHTML(body []byte) bool {
+	b := bytes.ToLower(bytes.TrimSpace(body))
+	return !bytes.HasPrefix(b, []byte("{")) && bytes.Contains(b, []byte("<html"))
 }
 
 func (p *Persons) present(item keysync.Item) keysync.Item {
@@ -263,137 +413,6 @@ func (p *Persons) present(item keysync.Item) keysync.Item {
 		return item
 	}
 	return ToLegacy(item)
-}
-
-func (p *Persons) writeOne(ctx context.Context, w keysync.Write) (keysync.Item, error) {
-	switch w.Op {
-	case keysync.OpCreate:
-		return p.create(ctx, w)
-	case keysync.OpUpdate:
-		id, ok := idOf(w.Target)
-		if !ok {
-			return nil, fmt.Errorf("pipedrive: updating person: target has no id: %w",
-				keysync.ErrInvalid)
-		}
-		return p.c.Update(ctx, id, w.Item)
-	}
-	return nil, fmt.Errorf("pipedrive: unknown write op %q: %w", w.Op, keysync.ErrInvalid)
-}
-
-// create creates a person and settles ambiguous failures without making a
-// duplicate; see Write.
-func (p *Persons) create(ctx context.Context, w keysync.Write) (keysync.Item, error) {
-	body, err := WriteBody(w.Item, true)
-	if err != nil {
-		return nil, err
-	}
-	email := strings.TrimSpace(w.Key)
-	if !strings.Contains(email, "@") {
-		email = primaryEmail(body)
-	}
-	for attempt := 1; ; attempt++ {
-		start := time.Now()
-		created, err := p.c.create(ctx, body)
-		if err == nil || !OutcomeUnknown(err) {
-			return created, err
-		}
-		if ctx.Err() != nil || email == "" {
-			return nil, unknownOutcome(email, err)
-		}
-		found, ferr := p.findCreated(ctx, email, start.Add(-p.opts.ClockSkew))
-		switch {
-		case ferr != nil:
-			return nil, unknownOutcome(email, errors.Join(err, ferr))
-		case found != nil:
-			p.c.log.DebugContext(ctx, "pipedrive: ambiguous create found stored",
-				"attempt", attempt)
-			return found, nil
-		case attempt >= p.opts.MaxCreateAttempts:
-			return nil, unknownOutcome(email, err)
-		}
-	}
-}
-
-func unknownOutcome(email string, cause error) error {
-	return fmt.Errorf("creating person %q: %w: %w", email, ErrOutcomeUnknown, cause)
-}
-
-// findCreated looks for a person with email added at or after since: first
-// in the list of persons changed since then (read from the database, so
-// without the search index's lag), then with the email search, a few times
-// with backoff. It returns nil, nil only when both agree there is none;
-// when the recent list was too long to read in full and the search finds
-// nothing, it returns an error rather than risk a duplicate.
-func (p *Persons) findCreated(ctx context.Context, email string, since time.Time) (
-	keysync.Item, error) {
-	found, complete, err := p.scanRecent(ctx, email, since)
-	if err != nil || found != nil {
-		return found, err
-	}
-	wait := p.opts.SearchBackoff
-	for i := range p.opts.SearchAttempts {
-		if i > 0 {
-			if err := sleep(ctx, wait); err != nil {
-				return nil, err
-			}
-			wait *= 2
-		}
-		hits, err := p.c.SearchByEmail(ctx, email)
-		if err != nil {
-			return nil, err
-		}
-		if best := newestAddedSince(hits, since); best != nil {
-			return best, nil
-		}
-	}
-	if !complete {
-		return nil, errors.New("pipedrive: too many recent changes to rule out the create")
-	}
-	return nil, nil
-}
-
-// scanRecent reads persons updated since since, newest id first, for at
-// most maxScanPages pages. complete reports whether it saw them all.
-func (p *Persons) scanRecent(ctx context.Context, email string, since time.Time) (
-	found keysync.Item, complete bool, err error) {
-	opts := ListOptions{UpdatedSince: since, SortDesc: true}
-	cursor := ""
-	for range maxScanPages {
-		items, next, err := p.c.PersonsPage(ctx, opts, cursor)
-		if err != nil {
-			return nil, false, err
-		}
-		var match []keysync.Item
-		for _, it := range items {
-			if hasEmail(it, email) {
-				match = append(match, it)
-			}
-		}
-		if best := newestAddedSince(match, since); best != nil {
-			return best, false, nil
-		}
-		if next == "" || next == cursor {
-			return nil, true, nil
-		}
-		cursor = next
-	}
-	return nil, false, nil
-}
-
-// newestAddedSince returns the person with the highest id among those added
-// at or after since (or without a readable add_time).
-func newestAddedSince(items []keysync.Item, since time.Time) keysync.Item {
-	var best keysync.Item
-	var bestID int64
-	for _, it := range items {
-		if t, ok := parseTime(it["add_time"]); ok && t.Before(since.Truncate(time.Second)) {
-			continue
-		}
-		if id, ok := idOf(it); ok && (best == nil || id > bestID) {
-			best, bestID = it, id
-		}
-	}
-	return best
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -408,9 +427,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // SearchKey returns the persons holding the email address key (trimmed,
-// compared case-insensitively), in the List shape. It uses Pipedrive's
-// search index, which may lag a few seconds behind writes: a person
-// created moments ago may be missing. It may be called concurrently.
+// compared case-insensitively) that are not deleted, in the List shape. It
+// uses Pipedrive's search index, which may lag a few seconds behind
+// writes: a person created moments ago may be missing. It may be called
+// concurrently.
 func (p *Persons) SearchKey(ctx context.Context, key string) ([]keysync.Item, error) {
 	if strings.TrimSpace(key) == "" {
 		return []keysync.Item{}, nil // no person has an empty address
@@ -421,6 +441,7 @@ func (p *Persons) SearchKey(ctx context.Context, key string) ([]keysync.Item, er
 	}
 	out := make([]keysync.Item, 0, len(hits))
 	for _, h := range hits {
+		p.sawItem(h)
 		out = append(out, p.present(h))
 	}
 	return out, nil

@@ -2,8 +2,9 @@ package pipedrive
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,10 @@ func TestPersons_Write_ambiguousCreate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, c := newFake(t, tt.opts...)
+			seedN(s, 3)
 			p := newConnector(t, c, PersonsOptions{})
+			_, err := collect(t, p.List(t.Context())) // as the orchestrators do first
+			require.NoError(t, err)
 			tt.fault(s)
 			res, err := p.Write(t.Context(), []keysync.Write{create("Dana Example",
 				"Dana@Example.com")})
@@ -185,7 +189,7 @@ func TestPersons_Write_tooLargeAndCanceled(t *testing.T) {
 
 func TestPersons_Write_concurrentUnderLimit(t *testing.T) {
 	t.Parallel()
-	const n, window = 8, 200 * time.Millisecond
+	const n, window = 20, time.Second
 	s := pipedrivetest.NewTestServer(t, pipedrivetest.WithRateLimit(n, window))
 	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithRateLimit(n, window),
 		WithRetry(0, time.Millisecond, time.Millisecond))
@@ -221,23 +225,140 @@ func TestPersons_Delete(t *testing.T) {
 	}
 }
 
+// ids returns the ids of items, in order.
+func listedIDs(t *testing.T, p *Persons, items []keysync.Item) []string {
+	t.Helper()
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = p.RecordID(it)
+		require.NotEmpty(t, out[i])
+	}
+	return out
+}
+
+// serverIDs returns the ids of the fake's live persons, in ascending order.
+func serverIDs(s *pipedrivetest.Server) []string {
+	var out []string
+	for _, person := range s.Persons() {
+		if person["is_deleted"] != true {
+			out = append(out, fmt.Sprint(person["id"]))
+		}
+	}
+	return out
+}
+
 func TestPersons_List_paginationDrift(t *testing.T) {
 	t.Parallel()
+	// A person is added while the connector pages, and the server serves
+	// the first page twice (under a new cursor): every person comes once.
 	s, c := newFake(t)
 	seedN(s, 1100)
 	s.InsertAfterPage(1, pipedrivetest.Person{Name: "Late",
 		Emails: []pipedrivetest.Contact{{Value: "late@example.com"}}})
+	s.ReplayPageNext(1)
 	p := newConnector(t, c, PersonsOptions{})
 	items, err := collect(t, p.List(t.Context()))
 	require.NoError(t, err)
-	seen := map[string]bool{}
-	for _, it := range items {
-		id := p.RecordID(it)
-		assert.False(t, seen[id], "id %s twice", id)
-		seen[id] = true
-	}
-	assert.Len(t, items, 1101)
+	got := listedIDs(t, p, items)
+	assert.Equal(t, serverIDs(s), got, "every person once, by id")
+	assert.Len(t, got, 1101)
 	assert.Equal(t, "late@example.com", primaryEmail(items[len(items)-1]))
+	assert.Equal(t, 4, s.Count(http.MethodGet, "/api/v2/persons"), "three pages and a replay")
+}
+
+func TestPersons_List_keepsPersonsOutOfOrder(t *testing.T) {
+	t.Parallel()
+	c := stub(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("cursor") == "" {
+			writeJSON(w, 200, `{"success":true,"data":[{"id":1},{"id":5}],`+
+				`"additional_data":{"next_cursor":"c1"}}`)
+			return
+		}
+		writeJSON(w, 200, `{"success":true,"data":[{"id":3},{"id":5},{"id":6}],`+
+			`"additional_data":{"next_cursor":null}}`)
+	})
+	p := newConnector(t, c, PersonsOptions{})
+	items, err := collect(t, p.List(t.Context()))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1", "5", "3", "6"}, listedIDs(t, p, items),
+		"3 is kept although it comes after 5; the second 5 is dropped")
+}
+
+func TestPersons_List_cursorFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		fault     func(s *pipedrivetest.Server)
+		wantErr   []error
+		wantItems int
+		wantPages int
+	}{
+		{"a repeated cursor ends the listing", func(s *pipedrivetest.Server) {
+			s.RepeatPageNext(1)
+		}, []error{ErrRepeatedCursor}, 500, 2},
+		{"an expired cursor restarts the listing once", func(s *pipedrivetest.Server) {
+			s.ExpireCursorNext(1)
+		}, nil, 1100, 5},
+		{"a second expired cursor ends it", func(s *pipedrivetest.Server) {
+			s.ExpireCursorNext(2)
+		}, []error{ErrCursorRejected, keysync.ErrInvalid}, 500, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, c := newFake(t)
+			seedN(s, 1100)
+			tt.fault(s)
+			p := newConnector(t, c, PersonsOptions{})
+			items, err := collect(t, p.List(t.Context()))
+			for _, want := range tt.wantErr {
+				assert.ErrorIs(t, err, want)
+			}
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				assert.Equal(t, serverIDs(s), listedIDs(t, p, items))
+			}
+			assert.Len(t, items, tt.wantItems, "each person once")
+			assert.Equal(t, tt.wantPages, s.Count(http.MethodGet, "/api/v2/persons"))
+		})
+	}
+}
+
+func TestPersons_deletedPersonsListed(t *testing.T) {
+	t.Parallel()
+	// Pipedrive may list soft-deleted persons with "is_deleted": true and
+	// return them from get; the connector skips them everywhere.
+	for _, legacy := range []bool{false, true} {
+		t.Run(fmt.Sprint("legacy ", legacy), func(t *testing.T) {
+			t.Parallel()
+			s, c := newFake(t, pipedrivetest.WithDeletedVisible(),
+				pipedrivetest.WithSearchLag(time.Hour))
+			type pc = pipedrivetest.Contact
+			ids := s.Seed(
+				pipedrivetest.Person{Name: "Ann", Emails: []pc{{Value: "dana@example.com"}}},
+				pipedrivetest.Person{Name: "Bo", Emails: []pc{{Value: "dana@example.com"}}},
+				pipedrivetest.Person{Name: "Cy", Deleted: true},
+			)
+			// Deleted after the search index saw it: the index still
+			// shows Bo.
+			require.NoError(t, c.Delete(t.Context(), int64(ids[1])))
+			p := newConnector(t, c, PersonsOptions{Legacy: legacy})
+
+			items, err := collect(t, p.List(t.Context()))
+			require.NoError(t, err)
+			assert.Equal(t, []string{strconv.Itoa(ids[0])}, listedIDs(t, p, items))
+
+			hits, err := p.SearchKey(t.Context(), "dana@example.com")
+			require.NoError(t, err)
+			assert.Equal(t, []string{strconv.Itoa(ids[0])}, listedIDs(t, p, hits))
+
+			_, err = c.Get(t.Context(), int64(ids[1]))
+			assert.ErrorIs(t, err, keysync.ErrNotFound)
+			raw, _, err := c.PersonsPage(t.Context(), ListOptions{}, "")
+			require.NoError(t, err)
+			assert.Len(t, raw, 3, "the fake does list them")
+		})
+	}
 }
 
 func TestPersons_List_legacyShape(t *testing.T) {
@@ -333,55 +454,23 @@ func TestPersons_Identifier(t *testing.T) {
 func TestNewPersons_validates(t *testing.T) {
 	t.Parallel()
 	_, c := newFake(t)
-	for _, o := range []PersonsOptions{{MaxBatch: -1}, {Concurrency: -1}, {ClockSkew: -1},
+	for _, o := range []PersonsOptions{{MaxBatch: -1}, {Concurrency: -1},
 		{SearchAttempts: -1}, {SearchBackoff: -1}, {MaxCreateAttempts: -1}} {
 		_, err := NewPersons(c, o)
 		assert.Error(t, err)
 	}
 	_, err := NewPersons(nil, PersonsOptions{})
 	assert.Error(t, err)
-	assert.True(t, errors.Is(ErrOutcomeUnknown, ErrOutcomeUnknown))
 }
 
-func TestPersons_findCreated_fallsBackToSearch(t *testing.T) {
+func TestUnknownOutcome_wrapsBoth(t *testing.T) {
 	t.Parallel()
-	// The recent-changes list never ends within the scan budget, so the
-	// connector must rely on the search index, and report uncertainty
-	// when the index shows nothing.
-	for _, indexed := range []bool{true, false} {
-		var searches, pages int
-		c := stub(t, func(w http.ResponseWriter, r *http.Request) {
-			switch {
-			case strings.HasSuffix(r.URL.Path, "/search"):
-				searches++
-				items := `[]`
-				if indexed && searches == 2 {
-					items = `[{"result_score":1,"item":{"id":77,"emails":["dana@example.com"]}}]`
-				}
-				writeJSON(w, 200, `{"success":true,"data":{"items":`+items+`},`+
-					`"additional_data":{"next_cursor":null}}`)
-			case r.URL.Path == "/api/v2/persons/77":
-				writeJSON(w, 200, `{"success":true,"data":{"id":77,"name":"Dana",`+
-					`"add_time":"2100-01-01T00:00:00Z",`+
-					`"emails":[{"value":"dana@example.com","primary":true}]}}`)
-			default:
-				pages++
-				assert.Equal(t, "desc", r.URL.Query().Get("sort_direction"))
-				writeJSON(w, 200, `{"success":true,"data":[{"id":1,"emails":[]}],`+
-					`"additional_data":{"next_cursor":"c`+string(rune('a'+pages))+`"}}`)
-			}
-		})
-		p := newConnector(t, c, PersonsOptions{SearchAttempts: 3})
-		found, err := p.findCreated(t.Context(), "dana@example.com", time.Now().Add(-time.Minute))
-		assert.Equal(t, maxScanPages, pages)
-		if indexed {
-			require.NoError(t, err)
-			assert.Equal(t, "77", p.RecordID(found))
-			assert.Equal(t, 2, searches, "the search was retried while the index lagged")
-		} else {
-			assert.Error(t, err, "uncertain: no duplicate risked")
-			assert.Nil(t, found)
-			assert.Equal(t, 3, searches)
-		}
-	}
+	cause := &APIError{StatusCode: 503}
+	err := unknownOutcome("dana@example.com", cause)
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Same(t, cause, ae)
+	assert.True(t, OutcomeUnknown(err))
+	assert.False(t, OutcomeUnknown(nil))
 }

@@ -138,14 +138,6 @@ func legacyTimestamp(v any) any {
 	return t.UTC().Format(legacyTime)
 }
 
-// writable are the v2 person fields a create or update may send.
-var writable = map[string]bool{
-	"name": true, "owner_id": true, "org_id": true, "emails": true, "phones": true,
-	"label_ids": true, "visible_to": true, "marketing_status": true, "custom_fields": true,
-	"add_time": true, "postal_address": true, "notes": true, "im": true, "birthday": true,
-	"job_title": true,
-}
-
 // readOnly are fields of either shape that Pipedrive sets itself; WriteBody
 // drops them so that a record read from Pipedrive can be written back.
 var readOnly = map[string]bool{

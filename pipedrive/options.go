@@ -8,6 +8,10 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/keysync/sync/internal/httpx"
 )
 
 // Default settings of a [Client].
@@ -30,31 +34,33 @@ const (
 	DefaultRetryMax = 4
 
 	// DefaultRetryWaitMin and DefaultRetryWaitMax bound the exponential
-	// backoff between retries when the server names no wait.
-	DefaultRetryWaitMin = 500 * time.Millisecond
-	DefaultRetryWaitMax = 15 * time.Second
+	// backoff between retries when the server names no wait (half a
+	// second and 30 seconds, the defaults of the HTTP layer shared with
+	// the other vendor clients).
+	DefaultRetryWaitMin = httpx.DefaultRetryWaitMin
+	DefaultRetryWaitMax = httpx.DefaultRetryWaitMax
 
-	// DefaultMaxRetryWait is the longest wait the client sleeps through;
-	// a longer one (such as an exhausted daily budget) fails at once with
-	// an error matching keysync.ErrRateLimited.
-	DefaultMaxRetryWait = time.Minute
+	// DefaultMaxRetryWait is the longest wait the client sleeps through
+	// (one minute); a longer one (such as an exhausted daily budget)
+	// fails at once with an error matching keysync.ErrRateLimited.
+	DefaultMaxRetryWait = httpx.DefaultMaxRetryWait
 )
 
 // An Option configures a [Client] in [NewClient].
 type Option func(*settings) error
 
 type settings struct {
-	baseURL                      string
-	httpClient                   *http.Client
-	rateN                        int
-	rateWindow                   time.Duration
-	searchN                      int
-	searchWindow                 time.Duration
-	retryMax                     int
-	retryWaitMin, retryWaitMax   time.Duration
-	maxRetryWait                 time.Duration
-	logger                       *slog.Logger
-	unlimited, unlimitedSearches bool
+	baseURL                    string
+	httpClient                 *http.Client
+	rateN                      int
+	rateWindow                 time.Duration
+	searchN                    int
+	searchWindow               time.Duration
+	retryMax                   int
+	retryWaitMin, retryWaitMax time.Duration // 0: httpx's defaults
+	maxRetryWait               time.Duration // 0: httpx's default
+	logger                     *slog.Logger
+	unlimited                  bool
 }
 
 func defaultSettings() settings {
@@ -65,14 +71,22 @@ func defaultSettings() settings {
 		searchN:      DefaultSearchRateLimit,
 		searchWindow: DefaultSearchRateWindow,
 		retryMax:     DefaultRetryMax,
-		retryWaitMin: DefaultRetryWaitMin,
-		retryWaitMax: DefaultRetryWaitMax,
-		maxRetryWait: DefaultMaxRetryWait,
 	}
 }
 
+// limiters returns the general and the search limiter, both nil when
+// client-side limiting is off.
+func (s settings) limiters() (general, search *rate.Limiter) {
+	if s.unlimited {
+		return nil, nil
+	}
+	return httpx.NewWindowLimiter(s.rateN, withMargin(s.rateWindow)),
+		httpx.NewWindowLimiter(s.searchN, withMargin(s.searchWindow))
+}
+
 // WithBaseURL sets the API host, such as "https://example-co.pipedrive.com"
-// or the URL of a [pipedrivetest.Server]. The client appends /api/v2/...;
+// or the URL of a
+// [github.com/keysync/sync/pipedrive/pipedrivetest.Server]. The client appends /api/v2/...;
 // a path in base is kept as a prefix. The URL must be absolute http(s)
 // and carry no credentials or query.
 func WithBaseURL(base string) Option {
@@ -121,7 +135,8 @@ func WithHTTPClient(hc *http.Client) Option {
 // (20 per 2 s) is safe for every plan; Growth allows 40, Premium 100 and
 // Ultimate 120 per 2 s for an API token (four times that with OAuth). n
 // must be at least 1 and window positive. Use [WithoutRateLimit] to turn
-// client-side limiting off.
+// client-side limiting off; a WithRateLimit after it turns limiting back
+// on, searches included.
 func WithRateLimit(n int, window time.Duration) Option {
 	return func(s *settings) error {
 		if n < 1 || window <= 0 {
@@ -134,31 +149,36 @@ func WithRateLimit(n int, window time.Duration) Option {
 }
 
 // WithSearchRateLimit sets the separate limit of search requests, which
-// count against both it and [WithRateLimit]. The default is 10 per 2 s.
+// count against both it and [WithRateLimit]. The default is 10 per 2 s. A
+// WithSearchRateLimit after [WithoutRateLimit] turns limiting back on,
+// the general limit included.
 func WithSearchRateLimit(n int, window time.Duration) Option {
 	return func(s *settings) error {
 		if n < 1 || window <= 0 {
 			return fmt.Errorf("pipedrive: WithSearchRateLimit(%d, %v): need n >= 1 and window > 0",
 				n, window)
 		}
-		s.searchN, s.searchWindow, s.unlimitedSearches = n, window, false
+		s.searchN, s.searchWindow, s.unlimited = n, window, false
 		return nil
 	}
 }
 
-// WithoutRateLimit turns off client-side rate limiting, for tests against
-// a fake or when the caller limits requests itself. The server's limits
-// still apply and 429 answers are still retried.
+// WithoutRateLimit turns off client-side rate limiting, both the general
+// and the search limit, for tests against a fake or when the caller limits
+// requests itself. The server's limits still apply and 429 answers are
+// still retried. A later [WithRateLimit] or [WithSearchRateLimit] turns
+// limiting back on.
 func WithoutRateLimit() Option {
 	return func(s *settings) error {
-		s.unlimited, s.unlimitedSearches = true, true
+		s.unlimited = true
 		return nil
 	}
 }
 
 // WithRetry sets how many times a failed request is retried (0 turns
 // retries off) and the bounds of the exponential backoff used when the
-// server names no wait.
+// server names no wait. The defaults are [DefaultRetryMax],
+// [DefaultRetryWaitMin] and [DefaultRetryWaitMax].
 func WithRetry(maxRetries int, minWait, maxWait time.Duration) Option {
 	return func(s *settings) error {
 		switch {

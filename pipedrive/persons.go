@@ -1,6 +1,7 @@
 package pipedrive
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,9 @@ import (
 // MaxPageSize is the largest page Pipedrive serves (list and search).
 const MaxPageSize = 500
 
+// MaxIDs is the most ids one list request may filter by (ListOptions.IDs).
+const MaxIDs = 100
+
 const personsPath = "/api/v2/persons"
 
 // ListOptions selects and orders the persons of [Client.Persons]. The zero
@@ -34,7 +38,8 @@ type ListOptions struct {
 	// sent rounded up to a whole second, which can only add persons.
 	UpdatedUntil time.Time
 
-	// SortBy is "id" (default), "update_time" or "add_time".
+	// SortBy is "id", "update_time" or "add_time"; "" leaves Pipedrive's
+	// default, id.
 	SortBy string
 
 	// SortDesc sorts in descending order.
@@ -43,8 +48,8 @@ type ListOptions struct {
 	// OwnerID and OrgID filter by owner and organization when non-zero.
 	OwnerID, OrgID int64
 
-	// IDs restricts the list to these ids (at most 100; Pipedrive drops
-	// unknown and invisible ones silently).
+	// IDs restricts the list to these ids (at most [MaxIDs]; Pipedrive
+	// drops unknown and invisible ones silently).
 	IDs []int64
 
 	// Limit is the page size, 1 to 500; 0 means 500.
@@ -66,8 +71,8 @@ func (o ListOptions) query(cursor string) (url.Values, error) {
 	}
 	q.Set("limit", strconv.Itoa(limit))
 	switch o.SortBy {
-	case "", "id":
-	case "update_time", "add_time":
+	case "":
+	case "id", "update_time", "add_time":
 		q.Set("sort_by", o.SortBy)
 	default:
 		return nil, fmt.Errorf("pipedrive: ListOptions.SortBy %q is not id, update_time "+
@@ -88,9 +93,9 @@ func (o ListOptions) query(cursor string) (url.Values, error) {
 	if o.OrgID != 0 {
 		q.Set("org_id", strconv.FormatInt(o.OrgID, 10))
 	}
-	if len(o.IDs) > 100 {
-		return nil, fmt.Errorf("pipedrive: ListOptions.IDs holds %d ids, more than 100",
-			len(o.IDs))
+	if len(o.IDs) > MaxIDs {
+		return nil, fmt.Errorf("pipedrive: ListOptions.IDs holds %d ids, more than %d",
+			len(o.IDs), MaxIDs)
 	}
 	if len(o.IDs) > 0 {
 		ids := make([]string, len(o.IDs))
@@ -124,7 +129,7 @@ type listMeta struct {
 // after the last. A "data": null answer is an empty page. Persons come in
 // the v2 shape unless opts.Legacy is set; numbers are json.Number.
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#getPersons
+// Pipedrive endpoint: GET /api/v2/persons.
 func (c *Client) PersonsPage(ctx context.Context, opts ListOptions, cursor string) (
 	[]keysync.Item, string, error) {
 	q, err := opts.query(cursor)
@@ -162,10 +167,15 @@ func (c *Client) PersonsPage(ctx context.Context, opts ListOptions, cursor strin
 // Persons lists the persons selected by opts, page by page, with cursor
 // pagination. It yields each person with a nil error; on failure it yields
 // (nil, err) once and stops, also with [ErrRepeatedCursor] when Pipedrive
-// hands out a cursor twice. The sequence copies opts and may be ranged over
+// hands out a cursor twice, and with an error matching [ErrCursorRejected]
+// when Pipedrive answers 400 to a request with a cursor. It yields the
+// pages as they come: should they overlap, a person comes twice, and
+// persons marked "is_deleted": true are yielded too ([Persons.List] skips
+// both). Once ctx is done it yields (nil, ctx.Err()) and stops, also in
+// the middle of a page. The sequence copies opts and may be ranged over
 // again, which lists afresh.
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#getPersons
+// Pipedrive endpoint: GET /api/v2/persons.
 func (c *Client) Persons(ctx context.Context, opts ListOptions) iter.Seq2[keysync.Item, error] {
 	opts.IDs = append([]int64(nil), opts.IDs...)
 	return func(yield func(keysync.Item, error) bool) {
@@ -178,10 +188,18 @@ func (c *Client) Persons(ctx context.Context, opts ListOptions) iter.Seq2[keysyn
 			}
 			items, next, err := c.PersonsPage(ctx, opts, cursor)
 			if err != nil {
+				var ae *APIError
+				if cursor != "" && errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest {
+					err = fmt.Errorf("%w: %w", ErrCursorRejected, err)
+				}
 				yield(nil, err)
 				return
 			}
 			for _, p := range items {
+				if err := ctx.Err(); err != nil {
+					yield(nil, err)
+					return
+				}
 				if !yield(p, nil) {
 					return
 				}
@@ -199,16 +217,25 @@ func (c *Client) Persons(ctx context.Context, opts ListOptions) iter.Seq2[keysyn
 	}
 }
 
-// Get fetches one person by id, in the v2 shape. A missing or deleted
-// person is an error matching keysync.ErrNotFound.
+// Get fetches one person by id, in the v2 shape. A missing person, and a
+// deleted one whether Pipedrive answers 404 or "is_deleted": true, is an
+// error matching keysync.ErrNotFound.
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#getPerson
+// Pipedrive endpoint: GET /api/v2/persons/{id}.
 func (c *Client) Get(ctx context.Context, id int64) (keysync.Item, error) {
 	env, err := c.call(ctx, httpx.Request{Method: http.MethodGet, Path: personPath(id)})
 	if err != nil {
 		return nil, fmt.Errorf("getting person %d: %w", id, err)
 	}
-	return decodePerson(env)
+	p, err := decodePerson(env)
+	if err != nil {
+		return nil, fmt.Errorf("getting person %d: %w", id, err)
+	}
+	if isDeleted(p) {
+		return nil, fmt.Errorf("getting person %d: the person is deleted: %w", id,
+			keysync.ErrNotFound)
+	}
+	return p, nil
 }
 
 // Create stores a new person and returns it as Pipedrive stored it (v2
@@ -216,9 +243,11 @@ func (c *Client) Get(ctx context.Context, id int64) (keysync.Item, error) {
 // [WriteBody]. Create is not idempotent: it is retried only when
 // Pipedrive surely did not receive it (429, connection refused). When it
 // fails otherwise, [OutcomeUnknown] reports whether the person may exist
-// anyway; the [Persons] connector handles that case itself.
+// anyway; the [Persons] connector handles that case itself. A 2xx answer
+// that does not show the stored person with its id (unreadable JSON,
+// "data": null) is such a failure: its error matches [ErrOutcomeUnknown].
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#addPerson
+// Pipedrive endpoint: POST /api/v2/persons.
 func (c *Client) Create(ctx context.Context, person keysync.Item) (keysync.Item, error) {
 	body, err := WriteBody(person, true)
 	if err != nil {
@@ -230,17 +259,30 @@ func (c *Client) Create(ctx context.Context, person keysync.Item) (keysync.Item,
 func (c *Client) create(ctx context.Context, body keysync.Item) (keysync.Item, error) {
 	env, err := c.call(ctx, httpx.Request{Method: http.MethodPost, Path: personsPath,
 		Body: body, NonIdempotent: true})
+	var re *responseError
+	if errors.As(err, &re) {
+		return nil, fmt.Errorf("creating person: %w: %w", ErrOutcomeUnknown, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("creating person: %w", err)
 	}
-	return decodePerson(env)
+	p, err := decodePerson(env)
+	if err == nil {
+		if _, ok := idOf(p); !ok {
+			err = errors.New("pipedrive: the created person has no id")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("creating person: %w: %w", ErrOutcomeUnknown, err)
+	}
+	return p, nil
 }
 
 // Update changes the given fields of person id (PATCH) and returns the
 // person as stored. fields may be in the v2 or legacy v1 shape; emails and
 // phones replace the whole list.
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#updatePerson
+// Pipedrive endpoint: PATCH /api/v2/persons/{id}.
 func (c *Client) Update(ctx context.Context, id int64, fields keysync.Item) (keysync.Item, error) {
 	body, err := WriteBody(fields, false)
 	if err != nil {
@@ -258,7 +300,7 @@ func (c *Client) Update(ctx context.Context, id int64, fields keysync.Item) (key
 // 30 days. Deleting a missing person is an error matching
 // keysync.ErrNotFound.
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#deletePerson
+// Pipedrive endpoint: DELETE /api/v2/persons/{id}.
 func (c *Client) Delete(ctx context.Context, id int64) error {
 	_, err := c.call(ctx, httpx.Request{Method: http.MethodDelete, Path: personPath(id)})
 	if err != nil {
@@ -268,31 +310,42 @@ func (c *Client) Delete(ctx context.Context, id int64) error {
 }
 
 // SearchByEmail returns the persons that hold email (compared trimmed and
-// case-insensitively) in any of their addresses, in the v2 shape, ordered by
-// id. It pages through Pipedrive's exact-match email search, keeps only
-// exact address matches and fetches each hit in full. The search index
-// may lag behind writes by a few seconds, so a person stored moments ago
-// can be missing.
+// case-insensitively) in any of their addresses and are not deleted, in
+// the v2 shape, ordered by id. It pages through Pipedrive's exact-match
+// email search, keeps only exact address matches and fetches the hits in
+// full with one list request per [MaxIDs] hits. The search index may lag
+// behind writes by a few seconds, so a person stored moments ago can be
+// missing.
 //
-// Pipedrive reference: https://developers.pipedrive.com/docs/api/v1/Persons#searchPersons
+// Pipedrive endpoints: GET /api/v2/persons/search, then GET
+// /api/v2/persons?ids=... for the hits.
 func (c *Client) SearchByEmail(ctx context.Context, email string) ([]keysync.Item, error) {
 	ids, err := c.searchEmailIDs(ctx, email)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]keysync.Item, 0, len(ids))
-	for _, id := range ids {
-		p, err := c.Get(ctx, id)
-		if errors.Is(err, keysync.ErrNotFound) {
-			continue // deleted since the index saw it
-		}
-		if err != nil {
-			return nil, fmt.Errorf("searching persons by email: %w", err)
-		}
-		if hasEmail(p, email) {
+	seen := map[int64]bool{}
+	for chunk := range slices.Chunk(ids, MaxIDs) {
+		// Persons missing from the answer were deleted or hidden since the
+		// index saw them.
+		for p, err := range c.Persons(ctx, ListOptions{IDs: chunk}) {
+			if err != nil {
+				return nil, fmt.Errorf("searching persons by email: fetching the hits: %w", err)
+			}
+			id, ok := idOf(p)
+			if !ok || seen[id] || isDeleted(p) || !hasEmail(p, email) {
+				continue
+			}
+			seen[id] = true
 			out = append(out, p)
 		}
 	}
+	slices.SortFunc(out, func(a, b keysync.Item) int {
+		x, _ := idOf(a)
+		y, _ := idOf(b)
+		return cmp.Compare(x, y)
+	})
 	return out, nil
 }
 
@@ -337,13 +390,18 @@ func (c *Client) searchEmailIDs(ctx context.Context, email string) ([]int64, err
 			if !containsFold(it.Item.Emails, email) {
 				continue
 			}
-			if id, err := it.Item.ID.Int64(); err == nil {
-				found[id] = true
+			id, err := it.Item.ID.Int64()
+			if err != nil {
+				return nil, fmt.Errorf("pipedrive: decoding search results: hit id %q: %w",
+					it.Item.ID, err)
 			}
+			found[id] = true
 		}
 		var meta listMeta
 		if !isNull(env.AdditionalData) {
-			_ = json.Unmarshal(env.AdditionalData, &meta)
+			if err := json.Unmarshal(env.AdditionalData, &meta); err != nil {
+				return nil, fmt.Errorf("pipedrive: decoding search results cursor: %w", err)
+			}
 		}
 		if meta.NextCursor == nil || *meta.NextCursor == "" {
 			break

@@ -3,6 +3,7 @@ package pipedrive
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -229,9 +230,10 @@ func TestClient_SearchByEmail_filtersFuzzyHits(t *testing.T) {
 			writeJSON(w, 200, `{"success":true,"data":{"items":[
 				{"result_score":0.4,"item":{"id":3,"emails":["ddana@example.com"]}}]},
 				"additional_data":{"next_cursor":null}}`)
-		case r.URL.Path == "/api/v2/persons/2":
-			writeJSON(w, 200, `{"success":true,"data":{"id":2,"name":"Dana",
-				"emails":[{"value":"DANA@example.com","primary":true}]}}`)
+		case r.URL.Path == "/api/v2/persons" && r.URL.Query().Get("ids") == "2":
+			writeJSON(w, 200, `{"success":true,"data":[{"id":2,"name":"Dana",
+				"emails":[{"value":"DANA@example.com","primary":true}]}],
+				"additional_data":{"next_cursor":null}}`)
 		default:
 			t.Errorf("unexpected request %s", r.URL)
 			writeJSON(w, 404, `{"success":false}`)
@@ -277,42 +279,187 @@ func TestClient_dailyBudgetFailsFast(t *testing.T) {
 		s.Count(http.MethodGet, "/api/v2/persons/1"), "no retry of the daily 429")
 }
 
+// retryGaps returns, for every request the fake answered with 429, how
+// long after it the same path was requested again.
+func retryGaps(s *pipedrivetest.Server) []time.Duration {
+	var gaps []time.Duration
+	last := map[string]pipedrivetest.Request{}
+	for _, r := range s.Requests() {
+		if prev, ok := last[r.Path]; ok && prev.Status == http.StatusTooManyRequests {
+			gaps = append(gaps, r.At.Sub(prev.At))
+		}
+		last[r.Path] = r
+	}
+	return gaps
+}
+
+func countStatus(s *pipedrivetest.Server, status int) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
 func TestClient_rateLimitStorm(t *testing.T) {
 	t.Parallel()
-	const n, window = 10, 300 * time.Millisecond
-	s := pipedrivetest.NewTestServer(t, pipedrivetest.WithRateLimit(n, window))
-	seedN(s, 1)
-	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithRateLimit(n, window),
-		WithRetry(5, time.Millisecond, 5*time.Millisecond))
+	// Twenty 429s in a row, each asking for a wait of x-ratelimit-reset
+	// (1 s): the client sleeps that long before each retry and keeps
+	// within its own limit, so the server's limit never refuses it.
+	const clients = 10
+	s := pipedrivetest.NewTestServer(t, pipedrivetest.WithRateLimit(30, time.Second))
+	seedN(s, clients)
+	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithRateLimit(20, time.Second),
+		WithRetry(20, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	s.RateLimitNext(2)
+	s.RateLimitNext(20)
 
-	errs := make(chan error, 30)
-	for range 30 {
+	errs := make(chan error, clients)
+	for i := range clients {
 		go func() {
-			_, err := c.Get(t.Context(), 1)
+			_, err := c.Get(t.Context(), int64(i+1))
 			errs <- err
 		}()
 	}
-	for range 30 {
+	for range clients {
 		assert.NoError(t, <-errs)
 	}
-	assert.LessOrEqual(t, s.MaxRequestsInWindow(window), n)
-	assert.Equal(t, 32, s.Count(http.MethodGet, "/api/v2/persons/1"),
-		"30 requests and two retried 429s; the limiter avoided the rest")
+	assert.Len(t, s.Requests(), clients+20, "each 429 retried once, nothing more")
+	assert.Equal(t, 20, countStatus(s, http.StatusTooManyRequests), "only the injected 429s")
+	gaps := retryGaps(s)
+	require.Len(t, gaps, 20)
+	for _, g := range gaps {
+		assert.GreaterOrEqual(t, g, time.Second, "the retry waited for x-ratelimit-reset")
+	}
+	assert.LessOrEqual(t, s.MaxRequestsInWindow(time.Second), 20)
+}
+
+func TestClient_rejectedRequestsCount(t *testing.T) {
+	t.Parallel()
+	// The fake counts refused requests in the burst window, as Pipedrive
+	// may: a client without its own limiter is refused until it waits
+	// for x-ratelimit-reset, which it does.
+	const n = 10
+	s := pipedrivetest.NewTestServer(t, pipedrivetest.WithRateLimit(5, time.Second),
+		pipedrivetest.WithRejectedCounted())
+	seedN(s, n)
+	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithoutRateLimit(),
+		WithRetry(10, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := c.Get(t.Context(), int64(i+1))
+			errs <- err
+		}()
+	}
+	for range n {
+		assert.NoError(t, <-errs)
+	}
+	assert.Positive(t, countStatus(s, http.StatusTooManyRequests))
+	for _, g := range retryGaps(s) {
+		assert.GreaterOrEqual(t, g, time.Second, "the retry waited for x-ratelimit-reset")
+	}
+}
+
+func TestClient_rejectedRequestsCount_window(t *testing.T) {
+	t.Parallel()
+	// On a fake clock: 5 requests at 0 s fill the window, one at 0.5 s is
+	// refused; at 1.2 s the first five have left the window, and the
+	// refused one is still in it only when refusals count.
+	for _, counted := range []bool{false, true} {
+		t.Run(fmt.Sprint("counted ", counted), func(t *testing.T) {
+			t.Parallel()
+			start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+			var now atomic.Int64
+			opts := []pipedrivetest.Option{pipedrivetest.WithRateLimit(5, time.Second),
+				pipedrivetest.WithClock(func() time.Time {
+					return start.Add(time.Duration(now.Load()))
+				})}
+			if counted {
+				opts = append(opts, pipedrivetest.WithRejectedCounted())
+			}
+			s := pipedrivetest.NewTestServer(t, opts...)
+			seedN(s, 1)
+			c, err := NewClient(s.Token, WithBaseURL(s.URL), WithoutRateLimit(),
+				WithRetry(0, time.Millisecond, time.Millisecond))
+			require.NoError(t, err)
+			get := func() error {
+				_, err := c.Get(t.Context(), 1)
+				return err
+			}
+			for range 5 {
+				require.NoError(t, get())
+			}
+			now.Store(int64(500 * time.Millisecond))
+			require.ErrorIs(t, get(), keysync.ErrRateLimited)
+			now.Store(int64(1200 * time.Millisecond))
+			for range 4 {
+				require.NoError(t, get())
+			}
+			if counted {
+				assert.ErrorIs(t, get(), keysync.ErrRateLimited, "the refusal took a place")
+			} else {
+				assert.NoError(t, get())
+			}
+		})
+	}
 }
 
 func TestClient_searchRateLimit(t *testing.T) {
 	t.Parallel()
-	const n, window = 3, 200 * time.Millisecond
+	const n, window = 10, time.Second
 	s := pipedrivetest.NewTestServer(t, pipedrivetest.WithSearchRateLimit(n, window))
 	seedN(s, 2)
 	c, err := NewClient(s.Token, WithBaseURL(s.URL), WithRateLimit(1000, time.Second),
 		WithSearchRateLimit(n, window), WithRetry(0, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	for range 8 {
+	for range 12 {
 		_, err := c.searchEmailIDs(t.Context(), "p0000@example.com")
 		require.NoError(t, err, "no 429: the search limiter kept under the window")
+	}
+	assert.LessOrEqual(t, s.MaxRequestsInWindow(window), n)
+}
+
+func TestClient_SearchByEmail_fetchesHitsByIDs(t *testing.T) {
+	t.Parallel()
+	s, c := newFake(t)
+	people := make([]pipedrivetest.Person, 150)
+	for i := range people {
+		people[i] = pipedrivetest.Person{Name: fmt.Sprintf("P%d", i),
+			Emails: []pipedrivetest.Contact{{Value: "shared@example.com"}}}
+	}
+	s.Seed(people...)
+	hits, err := c.SearchByEmail(t.Context(), "shared@example.com")
+	require.NoError(t, err)
+	require.Len(t, hits, 150)
+	for i, h := range hits {
+		id, _ := idOf(h)
+		assert.EqualValues(t, i+1, id)
+	}
+	assert.Equal(t, 2, s.Count(http.MethodGet, "/api/v2/persons"), "two requests of 100 ids")
+	for _, r := range s.Requests() {
+		assert.False(t, strings.HasPrefix(r.Path, "/api/v2/persons/") &&
+			r.Path != "/api/v2/persons/search", "no get per hit: %s", r.Path)
+	}
+}
+
+func TestClient_SearchByEmail_badResults(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"success":true,"data":{"items":[]},"additional_data":{"next_cursor":5}}`,
+		`{"success":true,"data":{"items":[{"item":{"id":"x","emails":["dana@example.com"]}}]},` +
+			`"additional_data":{"next_cursor":null}}`,
+		`{"success":true,"data":{"items":[{"item":{"emails":["dana@example.com"]}}]},` +
+			`"additional_data":{"next_cursor":null}}`,
+	} {
+		c := stub(t, func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, 200, body)
+		})
+		_, err := c.SearchByEmail(t.Context(), "dana@example.com")
+		assert.Error(t, err, body)
 	}
 }
 
@@ -325,6 +472,8 @@ func TestNewClient_validatesOptions(t *testing.T) {
 		option string
 	}{
 		{"empty token", " ", nil, "token"},
+		{"token with a newline", "0123456789abcdef\n", nil, "control character"},
+		{"token with a space", "0123 456789abcdef", nil, "space"},
 		{"relative base", "t", WithBaseURL("example.com"), "WithBaseURL"},
 		{"base with token", "t", WithBaseURL("https://x.pipedrive.com?api_token=t"), "WithBaseURL"},
 		{"bad company", "t", WithCompanyDomain("a.b"), "WithCompanyDomain"},
@@ -342,6 +491,10 @@ func TestNewClient_validatesOptions(t *testing.T) {
 			_, err := NewClient(tt.token, tt.opt)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.option)
+			if len(tt.token) > 4 {
+				assert.False(t, strings.Contains(err.Error(), tt.token[:4]),
+					"token leaked into the error")
+			}
 		})
 	}
 	c, err := NewClient("t", WithCompanyDomain("example-co"), WithLogger(nil),
@@ -358,4 +511,30 @@ func TestOutcomeUnknown(t *testing.T) {
 	assert.False(t, OutcomeUnknown(&RequestError{Sent: false}))
 	assert.False(t, OutcomeUnknown(&APIError{StatusCode: 400}))
 	assert.False(t, OutcomeUnknown(errors.New("x")))
+}
+
+func TestNewClient_rateLimitOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		opts        []Option
+		wantLimited bool
+	}{
+		{"default", nil, true},
+		{"off", []Option{WithoutRateLimit()}, false},
+		{"off, then a general limit", []Option{WithoutRateLimit(), WithRateLimit(5, time.Second)},
+			true},
+		{"off, then a search limit",
+			[]Option{WithoutRateLimit(), WithSearchRateLimit(5, time.Second)}, true},
+		{"a limit, then off", []Option{WithRateLimit(5, time.Second), WithoutRateLimit()}, false},
+	}
+	for _, tt := range tests {
+		s := defaultSettings()
+		for _, o := range tt.opts {
+			require.NoError(t, o(&s))
+		}
+		general, search := s.limiters()
+		assert.Equal(t, tt.wantLimited, general != nil, "%s: general limiter", tt.name)
+		assert.Equal(t, tt.wantLimited, search != nil, "%s: search limiter", tt.name)
+	}
 }

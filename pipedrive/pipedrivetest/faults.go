@@ -13,6 +13,9 @@ type faults struct {
 	failStatus int
 	rateN      int
 	dropN      int
+	repeatN    int // cursor requests answered with the previous page and cursor
+	replayN    int // cursor requests answered with the previous page, fresh cursor
+	expireN    int // cursor requests answered 400: cursor expired
 }
 
 // FailNext makes the next n authenticated requests fail with status
@@ -57,6 +60,69 @@ func (s *Server) DropAfterCommitNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults.dropN = n
+}
+
+// RepeatPageNext makes the next n v2 list requests that carry a cursor get
+// the page before the one they ask for again, with that page's
+// next_cursor, which is the cursor the request sent: a client that follows
+// next_cursor without remembering the cursors it has seen loops for ever.
+// Pending [Server.ExpireCursorNext] faults come first. Search cursors are
+// not affected.
+func (s *Server) RepeatPageNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.repeatN = n
+}
+
+// ReplayPageNext makes the next n v2 list requests that carry a cursor get
+// the page before the one they ask for again, with a new next_cursor (a
+// string not handed out before) that continues where the request's cursor
+// pointed. The client sees every person of that page twice, and no cursor
+// twice. Pending [Server.ExpireCursorNext] and [Server.RepeatPageNext]
+// faults come first. Search cursors are not affected.
+func (s *Server) ReplayPageNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.replayN = n
+}
+
+// ExpireCursorNext makes the next n v2 list requests that carry a cursor
+// get 400 with Pipedrive's validation error envelope ("cursor: the cursor
+// has expired", code ERR_SCHEMA_VALIDATION_FAILED), as when a client
+// resumes a listing after a long pause. Requests without a cursor and
+// search requests are not affected.
+func (s *Server) ExpireCursorNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.expireN = n
+}
+
+// cursorFault is the fault a list request with a cursor gets.
+type cursorFault int
+
+const (
+	noCursorFault cursorFault = iota
+	expireCursor
+	repeatPage
+	replayPage
+)
+
+// takeCursorFault consumes one pending cursor fault, if any.
+func (s *Server) takeCursorFault() cursorFault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch f := &s.faults; {
+	case f.expireN > 0:
+		f.expireN--
+		return expireCursor
+	case f.repeatN > 0:
+		f.repeatN--
+		return repeatPage
+	case f.replayN > 0:
+		f.replayN--
+		return replayPage
+	}
+	return noCursorFault
 }
 
 // takeDrop consumes one pending drop.

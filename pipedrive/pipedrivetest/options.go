@@ -24,6 +24,9 @@ type config struct {
 	abuseAfter   int
 	abuseFor     time.Duration
 	userID       int
+
+	deletedVisible bool
+	countRejected  bool
 }
 
 func defaultConfig() config {
@@ -32,6 +35,9 @@ func defaultConfig() config {
 
 // WithToken sets the valid API token. Without it the server makes up a
 // random 40-character hex token, as long as a real Pipedrive token.
+// [Server.Token] holds it in plain text, so that tests can hand it to a
+// client: it prints like any string. It is a test token that grants access
+// to nothing but this fake; never pass a real Pipedrive token here.
 func WithToken(token string) Option {
 	return func(c *config) {
 		if token == "" {
@@ -144,6 +150,26 @@ func WithUserID(id int) Option {
 		}
 		c.userID = id
 	}
+}
+
+// WithDeletedVisible makes the v2 list and get endpoints serve
+// soft-deleted persons with "is_deleted": true instead of hiding them (list)
+// and answering 404 (get). Pipedrive's documentation leaves open which of
+// the two it does, so clients should be tested against both. Updates and
+// deletes of a deleted person still get 404, search never shows it, and
+// the v1 endpoints are unchanged.
+func WithDeletedVisible() Option {
+	return func(c *config) { c.deletedVisible = true }
+}
+
+// WithRejectedCounted makes requests refused with 429 take a place in the
+// burst windows of [WithRateLimit] and [WithSearchRateLimit] as if they had
+// been served, so that a client that keeps sending while limited stays
+// limited. By default only served requests count. Pipedrive does not
+// document which it does. Requests refused for the daily budget
+// ([WithDailyLimit]) are not charged to it either way.
+func WithRejectedCounted() Option {
+	return func(c *config) { c.countRejected = true }
 }
 
 func mustPositive(name string, n int, d time.Duration) {

@@ -113,6 +113,7 @@ func (s *Server) limitLocked(h http.Header, ts *tokenState, rt route, now time.T
 			lim, window = 20, 2*time.Second
 		}
 		setRateHeaders(h, lim, 0, resetIn(ts.burst, now, window))
+		s.countRejectedLocked(ts, rt, now)
 		return limited
 	}
 	over := lim > 0 && len(ts.burst) >= lim
@@ -126,14 +127,28 @@ func (s *Server) limitLocked(h http.Header, ts *tokenState, rt route, now time.T
 	}
 	if over {
 		h.Set("x-ratelimit-remaining", "0")
+		s.countRejectedLocked(ts, rt, now)
 		return limited
 	}
 	if !s.chargeLocked(h, cost(rt), now) {
 		return limited
 	}
-	ts.burst = appendIf(ts.burst, lim > 0, now)
-	ts.search = appendIf(ts.search, rt.isSearch() && s.cfg.searchMax > 0, now)
+	s.countLocked(ts, rt, now)
 	return pass
+}
+
+// countLocked takes a place in the token's burst windows for a request.
+func (s *Server) countLocked(ts *tokenState, rt route, now time.Time) {
+	ts.burst = appendIf(ts.burst, s.cfg.rateMax > 0, now)
+	ts.search = appendIf(ts.search, rt.isSearch() && s.cfg.searchMax > 0, now)
+}
+
+// countRejectedLocked counts a request refused with 429 in the burst
+// windows when [WithRejectedCounted] is on.
+func (s *Server) countRejectedLocked(ts *tokenState, rt route, now time.Time) {
+	if s.cfg.countRejected {
+		s.countLocked(ts, rt, now)
+	}
 }
 
 // chargeLocked takes c tokens from the daily budget, reporting false (and

@@ -3,9 +3,10 @@ package pipedrivetest
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/keysync/sync/internal/fakeserver"
 )
 
 // A Request is one request the server received, as logged by
@@ -30,22 +31,12 @@ type Request struct {
 }
 
 func (s *Server) logArrival(r *http.Request) int {
-	req := Request{
+	return s.log.Add(fakeserver.Entry[string]{
 		Method: r.Method,
 		Path:   r.URL.Path,
 		Query:  redactQuery(r.URL.RawQuery),
 		At:     s.cfg.now(),
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = append(s.log, req)
-	return len(s.log) - 1
-}
-
-func (s *Server) logStatus(idx, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log[idx].Status = status
+	})
 }
 
 // redactQuery removes api_token parameters, keeping the rest as sent.
@@ -71,24 +62,20 @@ func redactQuery(raw string) string {
 // Requests returns every request received so far, in arrival order,
 // including those answered 401 or 429.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
+	entries := s.log.Entries()
+	out := make([]Request, len(entries))
+	for i, e := range entries {
+		out[i] = Request{Method: e.Method, Path: e.Path, Query: e.Query, Status: e.Status,
+			At: e.At}
+	}
+	return out
 }
 
 // Count returns how many requests arrived with exactly this method and URL
 // path (no query), whatever their outcome; for example
 // Count("POST", "/api/v2/persons").
 func (s *Server) Count(method, path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.log {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
+	return s.log.Count(method, path)
 }
 
 // MaxRequestsInWindow returns the largest number of requests (whatever
@@ -96,19 +83,5 @@ func (s *Server) Count(method, path string) int {
 // [t, t+d), over all t. With d = 2 s it tells whether a client kept to
 // Pipedrive's burst limit.
 func (s *Server) MaxRequestsInWindow(d time.Duration) int {
-	s.mu.Lock()
-	times := make([]time.Time, len(s.log))
-	for i, r := range s.log {
-		times[i] = r.At
-	}
-	s.mu.Unlock()
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	best, lo := 0, 0
-	for hi := range times {
-		for times[hi].Sub(times[lo]) >= d {
-			lo++
-		}
-		best = max(best, hi-lo+1)
-	}
-	return best
+	return s.log.MaxInWindow(d)
 }

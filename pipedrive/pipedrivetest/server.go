@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keysync/sync/internal/fakeserver"
 )
 
 // A Server is a fake Pipedrive company serving the persons API over HTTP
@@ -28,12 +30,12 @@ type Server struct {
 	hs        *httptest.Server
 	done      chan struct{} // closed by Close to end latency waits
 	closeOnce sync.Once
+	log       fakeserver.Log[string] // has its own lock
 
 	mu      sync.Mutex
 	persons map[int]*entry
 	nextID  int
 	tokens  map[string]*tokenState
-	log     []Request
 	faults  faults
 	inserts map[int][]Person
 	hooks   []func(page int)
@@ -130,9 +132,9 @@ func (ts *tokenState) sees(id int) bool {
 
 // handle is the entry point of every request.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w}
+	rec := &fakeserver.StatusWriter{ResponseWriter: w}
 	idx := s.logArrival(r)
-	defer func() { s.logStatus(idx, rec.status) }()
+	defer func() { s.log.SetStatus(idx, rec.Status) }()
 	if !s.wait(r) {
 		drop(rec) // the client is gone or the server is closing: no answer
 		return
@@ -193,7 +195,7 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 }
 
 // dispatch runs the handler of an admitted request.
-func (s *Server) dispatch(w *recorder, r *http.Request, tok string, rt route) {
+func (s *Server) dispatch(w *fakeserver.StatusWriter, r *http.Request, tok string, rt route) {
 	switch {
 	case rt.kind == kindUnknown:
 		writeError(w, &apiError{status: 404, msg: "Unknown method ."})

@@ -41,12 +41,21 @@ type listQuery struct {
 	after          *listCursor
 }
 
-// listCursor is the content of an opaque v2 list cursor.
+// listCursor is the content of an opaque v2 list cursor: the position
+// after the last person of page Page, and where that page began.
 type listCursor struct {
-	Key  int64  `json:"k"`
-	ID   int    `json:"i"`
-	Page int    `json:"p"`
-	Sort string `json:"s"`
+	Key  int64      `json:"k"`
+	ID   int        `json:"i"`
+	Page int        `json:"p"`
+	Sort string     `json:"s"`
+	From *cursorPos `json:"f,omitempty"` // nil: page Page began at the start
+	N    int        `json:"n,omitempty"` // makes a replayed cursor a new string
+}
+
+// cursorPos is a position in a sorted list: after (Key, ID).
+type cursorPos struct {
+	Key int64 `json:"k"`
+	ID  int   `json:"i"`
 }
 
 func encodeCursor(v any) string {
@@ -213,10 +222,16 @@ func (lq listQuery) compare(ak int64, aid int, bk int64, bid int) int {
 
 // visibleLocked returns clones of the live persons tok may see that match.
 func (s *Server) visibleLocked(tok string, match func(record) bool) []record {
+	return s.listableLocked(tok, false, match)
+}
+
+// listableLocked returns clones of the persons tok may see that match,
+// deleted ones too when withDeleted is set.
+func (s *Server) listableLocked(tok string, withDeleted bool, match func(record) bool) []record {
 	ts := s.tokens[tok]
 	var out []record
 	for _, e := range s.persons {
-		if e.cur.deleted || ts == nil || !ts.sees(e.cur.id) || !match(e.cur) {
+		if (e.cur.deleted && !withDeleted) || ts == nil || !ts.sees(e.cur.id) || !match(e.cur) {
 			continue
 		}
 		out = append(out, e.cur.clone())
@@ -230,16 +245,29 @@ func (s *Server) listV2(w http.ResponseWriter, r *http.Request, tok string) {
 		writeError(w, aerr)
 		return
 	}
+	fault := noCursorFault
+	if lq.after != nil {
+		fault = s.takeCursorFault()
+	}
+	if fault == expireCursor {
+		writeError(w, schemaError("cursor: the cursor has expired"))
+		return
+	}
 	s.mu.Lock()
-	recs := s.visibleLocked(tok, lq.match)
+	recs := s.listableLocked(tok, s.cfg.deletedVisible, lq.match)
 	s.mu.Unlock()
 	slices.SortFunc(recs, func(a, b record) int {
 		return lq.compare(lq.key(a), a.id, lq.key(b), b.id)
 	})
-	page := 1
+	page, start := 1, (*cursorPos)(nil)
 	if c := lq.after; c != nil {
-		page = c.Page + 1
-		i, _ := slices.BinarySearchFunc(recs, c, func(r record, c *listCursor) int {
+		page, start = c.Page+1, &cursorPos{Key: c.Key, ID: c.ID}
+		if fault != noCursorFault {
+			page, start = c.Page, c.From // the page before, once more
+		}
+	}
+	if start != nil {
+		i, _ := slices.BinarySearchFunc(recs, start, func(r record, c *cursorPos) int {
 			if lq.compare(lq.key(r), r.id, c.Key, c.ID) <= 0 {
 				return -1
 			}
@@ -252,9 +280,19 @@ func (s *Server) listV2(w http.ResponseWriter, r *http.Request, tok string) {
 		recs = recs[:lq.limit]
 		last := recs[len(recs)-1]
 		c := encodeCursor(listCursor{
-			Key: lq.key(last), ID: last.id, Page: page, Sort: lq.sortKey(),
+			Key: lq.key(last), ID: last.id, Page: page, Sort: lq.sortKey(), From: start,
 		})
 		next = &c
+	}
+	switch c := lq.after; fault {
+	case repeatPage:
+		same := r.URL.Query().Get("cursor")
+		next = &same
+	case replayPage:
+		replay := *c
+		replay.N++
+		fresh := encodeCursor(replay)
+		next = &fresh
 	}
 	data := make([]personV2, len(recs))
 	for i, rec := range recs {
@@ -290,9 +328,27 @@ func (s *Server) liveLocked(tok, idText string) (*entry, *apiError) {
 	return e, nil
 }
 
+// readableLocked returns the person id that tok may see: a live one, or
+// with [WithDeletedVisible] also a deleted one.
+func (s *Server) readableLocked(tok, idText string) (*entry, *apiError) {
+	if !s.cfg.deletedVisible {
+		return s.liveLocked(tok, idText)
+	}
+	id, aerr := parseID(idText)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, ok := s.persons[id]
+	ts := s.tokens[tok]
+	if !ok || ts == nil || !ts.sees(id) {
+		return nil, notFound()
+	}
+	return e, nil
+}
+
 func (s *Server) getV2(w http.ResponseWriter, tok string, rt route) {
 	s.mu.Lock()
-	e, aerr := s.liveLocked(tok, rt.idText)
+	e, aerr := s.readableLocked(tok, rt.idText)
 	var rec record
 	if aerr == nil {
 		rec = e.cur.clone()
