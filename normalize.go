@@ -1,8 +1,11 @@
 package sync
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -14,11 +17,35 @@ import (
 // when they share any key.
 //
 // The orchestrators turn each value into key text strictly: a string as it
-// is, a number as JavaScript prints it (42, 1.5, 1e+21). Bools, arrays,
+// is, a Go integer (int64, uint64 and the other integer kinds) and an
+// integral [json.Number] such as "9007199254740993" with every digit, any
+// other number as JavaScript prints it (42, 1.5, 1e+21). Bools, arrays,
 // objects and nil are no usable key, and neither is a string that is empty
 // after normalization. A KeysFunc must not modify the item and may be called
 // concurrently.
 type KeysFunc func(item Item) []any
+
+// MustKeysAt is like [KeysAt] but panics when a path is invalid. It is meant
+// for constant paths, written inline in an options literal.
+func MustKeysAt(paths ...string) KeysFunc {
+	f, err := KeysAt(paths...)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// MustEachKey is like [EachKey] but panics when a path is invalid. It is
+// meant for constant paths, written inline in an options literal:
+//
+//	opts := sync.Options{SourceKeys: sync.MustEachKey("emails", "value"), …}
+func MustEachKey(arrayPath, elemPath string) KeysFunc {
+	f, err := EachKey(arrayPath, elemPath)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
 
 // KeysAt returns a [KeysFunc] that yields the value at each of the key paths,
 // in order, skipping paths with no value: KeysAt("email", "work_email")
@@ -128,14 +155,69 @@ func isTrimSpace(r rune) bool {
 	return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff'
 }
 
-// keyString returns the key text of a value: strings as they are, numbers as
-// JavaScript prints them, and false for everything else.
+// keyString returns the key text of a value: strings as they are, integers
+// exactly (see [exactText]), other numbers as JavaScript prints them, and
+// false for everything else.
 func keyString(v any) (string, bool) {
 	switch v.(type) {
 	case nil, bool, map[string]any, []any:
 		return "", false
 	}
+	return exactText(v)
+}
+
+// exactText is jsString, except that Go integers and integral json.Numbers
+// keep every digit: JavaScript would round 9007199254740993 to
+// 9007199254740992, making two distinct IDs one key. Merge keeps the
+// JavaScript text; keys and comparisons must not.
+func exactText(v any) (string, bool) {
+	switch x := v.(type) {
+	case int:
+		return strconv.FormatInt(int64(x), 10), true
+	case int8:
+		return strconv.FormatInt(int64(x), 10), true
+	case int16:
+		return strconv.FormatInt(int64(x), 10), true
+	case int32:
+		return strconv.FormatInt(int64(x), 10), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case uintptr:
+		return strconv.FormatUint(uint64(x), 10), true
+	case json.Number:
+		if s, ok := integerText(string(x)); ok {
+			return s, true
+		}
+	}
 	return jsString(v)
+}
+
+// integerText returns s in canonical form ("-12", "0") when it is a decimal
+// integer: an optional minus sign and digits only.
+func integerText(s string) (string, bool) {
+	neg := strings.HasPrefix(s, "-")
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return "", false
+	}
+	digits = strings.TrimLeft(digits, "0")
+	switch {
+	case digits == "":
+		return "0", true
+	case neg:
+		return "-" + digits, true
+	}
+	return digits, true
 }
 
 // keysOf turns key values into normalized, distinct, non-empty key strings,
@@ -160,7 +242,7 @@ func keysOf(vs []any, normalize Normalizer, dst []string) (keys []string, proble
 			}
 			continue
 		}
-		if !containsString(keys[start:], s) {
+		if !slices.Contains(keys[start:], s) {
 			keys = append(keys, s)
 		}
 	}
@@ -171,15 +253,6 @@ func keysOf(vs []any, normalize Normalizer, dst []string) (keys []string, proble
 		problem = "no key value"
 	}
 	return keys, problem
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // kindOf names the JSON kind of v for messages.

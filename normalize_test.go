@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,8 +54,16 @@ func TestNormalize_KeysFuncStrings(t *testing.T) {
 			want: []string{"dana@x.io"}},
 		{
 			name: "numbers as JavaScript prints them",
-			keys: values(42.0, 1.5, 1e21, json.Number("7.0"), int64(9), -0.0),
+			keys: values(42.0, 1.5, 1e21, json.Number("7.0"), int64(9), math.Copysign(0, -1)),
 			want: []string{"42", "1.5", "1e+21", "7", "9", "0"},
+		},
+		{
+			name: "integers with every digit",
+			keys: values(int64(9007199254740993), int64(9007199254740992),
+				json.Number("9007199254740993"), uint64(18446744073709551615), int32(-7),
+				json.Number("-0"), json.Number("-12"), json.Number("1e3")),
+			want: []string{"9007199254740993", "9007199254740992", "18446744073709551615", "-7",
+				"0", "-12", "1000"},
 		},
 		{
 			name: "bools, arrays, objects and null are no keys",
@@ -204,6 +213,24 @@ func TestNormalize_EqualLeaves(t *testing.T) {
 		{name: "empty array and missing", mapped: sync.Item{"tags": []any{}}, target: sync.Item{}, want: true},
 		{name: "object and scalar", mapped: sync.Item{"a": map[string]any{"b": "c"}}, target: sync.Item{"a": "c"}},
 		{name: "scalar and object", mapped: sync.Item{"a": "c"}, target: sync.Item{"a": map[string]any{"b": "c"}}},
+		{name: "large float and its digits", mapped: sync.Item{"a": 1e21},
+			target: sync.Item{"a": "1000000000000000000000"}, want: true},
+		{name: "digits and a large float", mapped: sync.Item{"a": "1000000000000000000000"},
+			target: sync.Item{"a": 1e21}, want: true},
+		{name: "large integer and its digits", mapped: sync.Item{"a": int64(9007199254740993)},
+			target: sync.Item{"a": "9007199254740993"}, want: true},
+		{name: "large integers one apart", mapped: sync.Item{"a": int64(9007199254740993)},
+			target: sync.Item{"a": "9007199254740992"}},
+		{name: "number and its decimal", mapped: sync.Item{"a": 7},
+			target: sync.Item{"a": "7.0"}, want: true},
+		{name: "json.Number and a float", mapped: sync.Item{"a": json.Number("0.10")},
+			target: sync.Item{"a": 0.1}, want: true},
+		{name: "strings that hold the same number", mapped: sync.Item{"a": "7"},
+			target: sync.Item{"a": "7.0"}},
+		{name: "number and hexadecimal", mapped: sync.Item{"a": 42},
+			target: sync.Item{"a": "0x2Ap0"}},
+		{name: "number and padded text", mapped: sync.Item{"a": 42}, target: sync.Item{"a": " 42"}},
+		{name: "number and another", mapped: sync.Item{"a": 0.1}, target: sync.Item{"a": "0.2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,11 +34,12 @@ const (
 	Failed Outcome = "failed"
 )
 
-// Reason classifies why a record was skipped or failed. Entry.Detail adds
-// the particulars.
+// Reason classifies why a record was skipped or failed, or what is wrong
+// with a write that succeeded ([ReasonKeyMismatch]). Entry.Detail adds the
+// particulars.
 type Reason string
 
-// Reasons for [Skipped] and [Failed] entries.
+// Reasons for [Skipped] and [Failed] entries, and [ReasonKeyMismatch].
 const (
 	// ReasonMissingKey: the record has no usable key (no value at the key
 	// path, null, empty after normalization, or not a string or number). It
@@ -51,7 +52,9 @@ const (
 
 	// ReasonDuplicate: an earlier source record shares a key with this one,
 	// or matches the same target record; only the first is written (and
-	// nothing is when the first is skipped, for instance for a map error).
+	// nothing is when the first is skipped as ambiguous). A record that the
+	// mapping filters out or fails on holds no key, so the next record with
+	// the key is not a duplicate of it.
 	ReasonDuplicate Reason = "duplicate"
 
 	// ReasonFiltered: the mapping function returned a nil item, which means
@@ -70,9 +73,19 @@ const (
 	ReasonBatchError Reason = "batch error"
 
 	// ReasonNotAttempted: the run stopped (on an authorization error, a rate
-	// limit that retrying cannot help, or a cancelled context) before the
-	// record's batch was sent.
+	// limit that retrying cannot help, a cancelled context, or batches that
+	// kept failing as a whole) before the record's batch was sent.
 	ReasonNotAttempted Reason = "not attempted"
+
+	// ReasonKeyMismatch marks a [Created] or [Updated] entry, written or
+	// planned, whose record will not match its source on the next run, so
+	// that the run after creates it again: the destination stored the key
+	// in another form (HubSpot lower-cases emails) or without it, or the
+	// other side already holds the key up to case and white space.
+	// Entry.Detail says which and how to fix it (usually a Normalize such as
+	// [NormalizeEmail]). The outcome stands; the entry is among
+	// Report.Problems.
+	ReasonKeyMismatch Reason = "key mismatch"
 )
 
 // Entry is the fate of one record in a [Report].
@@ -97,10 +110,14 @@ type Entry struct {
 	// but not performed: in a dry run, every write is planned.
 	Planned bool
 
-	// Reason classifies [Skipped] and [Failed] entries; it is empty otherwise.
+	// Reason classifies [Skipped] and [Failed] entries. On other outcomes it
+	// is empty, except for [ReasonKeyMismatch].
 	Reason Reason
 
-	// Detail explains Reason in a few words, for people.
+	// Detail explains Reason in a few words, for people. It may also note
+	// something about a write without a Reason: that a create found the
+	// record already there (and so is [Updated]), or that an update writes
+	// fields the target's listing lacks (see Report.Warnings).
 	Detail string
 
 	// Err is the error behind a [Failed] entry or a [ReasonMapError].
@@ -201,6 +218,11 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 // Report tells what a sync did with every record it listed: one [Entry] per
 // record and direction, in listing order, each direction after the other.
 // It is returned even when the sync fails, holding what was done until then.
+//
+// A run that the guard refused (see Options.MaxMissingKeys) returns the
+// report of its plan: the writes it would have made are [Entry.Planned], as
+// in a dry run, but the report is no DryRun, and [Report.Count] leaves them
+// out ([Report.CountPlanned] counts them).
 type Report struct {
 	// DryRun is set when the run only planned: nothing was written, and
 	// entries that would be written are [Entry.Planned].
@@ -211,13 +233,36 @@ type Report struct {
 
 	// Entries holds one entry per listed record and direction.
 	Entries []Entry
+
+	// Warnings holds notes about the run that concern no single record,
+	// such as mapped fields that no listed target record has (see
+	// Options.Equal). Each begins with the direction it concerns and ": ".
+	Warnings []string
+
+	// directions are the run's directions, set by the orchestrators so that
+	// a two-way report reads as such even when one direction has no entry.
+	directions []string
 }
 
-// Count returns how many entries have outcome o (planned ones included).
+// Count returns how many entries have outcome o. In a dry run that is what
+// the run would do, planned entries included; otherwise it is what was done,
+// and planned entries (left by a run the guard refused) are not counted.
 func (r Report) Count(o Outcome) int {
 	n := 0
 	for i := range r.Entries {
-		if r.Entries[i].Outcome == o {
+		if e := &r.Entries[i]; e.Outcome == o && (r.DryRun || !e.Planned) {
+			n++
+		}
+	}
+	return n
+}
+
+// CountPlanned returns how many entries have outcome o and are planned: in
+// a dry run, or in a run the guard refused, the writes that would be made.
+func (r Report) CountPlanned(o Outcome) int {
+	n := 0
+	for i := range r.Entries {
+		if e := &r.Entries[i]; e.Outcome == o && e.Planned {
 			n++
 		}
 	}
@@ -235,8 +280,13 @@ func (r Report) CountReason(rs Reason) int {
 	return n
 }
 
-// Directions returns the directions of the entries in order of appearance.
+// Directions returns the directions of the run: both for a two-way sync, even
+// when one has no entries. For a Report built by hand, it returns those of
+// the entries in order of appearance.
 func (r Report) Directions() []string {
+	if r.directions != nil {
+		return slices.Clone(r.directions)
+	}
 	var dirs []string
 	for i := range r.Entries {
 		if d := r.Entries[i].Direction; !slices.Contains(dirs, d) {
@@ -246,33 +296,40 @@ func (r Report) Directions() []string {
 	return dirs
 }
 
-// Direction returns the report restricted to the entries of one direction,
-// such as "a→b", so that Count and String apply to it alone.
+// Direction returns the report restricted to the entries and warnings of
+// one direction, such as "a→b", so that Count and String apply to it alone.
 func (r Report) Direction(dir string) Report {
 	out := r
-	out.Entries = nil
+	out.Entries, out.Warnings, out.directions = nil, nil, []string{dir}
 	for i := range r.Entries {
 		if r.Entries[i].Direction == dir {
 			out.Entries = append(out.Entries, r.Entries[i])
 		}
 	}
+	for _, w := range r.Warnings {
+		if strings.HasPrefix(w, dir+": ") {
+			out.Warnings = append(out.Warnings, w)
+		}
+	}
 	return out
 }
 
-// Problems returns the skipped and failed entries, in order. Print each with
-// its String method to show what needs attention and why.
+// Problems returns the entries that need attention, in order: those skipped
+// or failed, and writes with a Reason ([ReasonKeyMismatch]). Print each with
+// its String method to show what is wrong and why.
 func (r Report) Problems() []Entry {
 	var out []Entry
 	for i := range r.Entries {
-		if o := r.Entries[i].Outcome; o == Skipped || o == Failed {
-			out = append(out, r.Entries[i])
+		e := &r.Entries[i]
+		if e.Outcome == Skipped || e.Outcome == Failed || e.Reason != "" {
+			out = append(out, *e)
 		}
 	}
 	return out
 }
 
 // String summarizes the report in one line, per direction ("a→b: …; b→a:
-// …") when there are several:
+// …") when the run had two (see Directions):
 //
 //	created 5, updated 0, unchanged 30,
 //	skipped 3 (missing key 1, ambiguous 1, duplicate 1), failed 0
@@ -357,18 +414,28 @@ type reportJSON struct {
 	Started  time.Time       `json:"started"`
 	Finished time.Time       `json:"finished"`
 	Counts   map[Outcome]int `json:"counts"`
+	Planned  map[Outcome]int `json:"planned,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
 	Entries  []Entry         `json:"entries"`
 }
 
 // MarshalJSON encodes the report with lower-case field names, adding the
-// number of entries per outcome under "counts".
+// number of entries per outcome under "counts" (as [Report.Count] counts
+// them) and of planned entries under "planned" (as [Report.CountPlanned]).
 func (r Report) MarshalJSON() ([]byte, error) {
 	j := reportJSON{
 		DryRun: r.DryRun, Started: r.Started, Finished: r.Finished,
-		Counts: map[Outcome]int{}, Entries: r.Entries,
+		Counts: map[Outcome]int{}, Planned: map[Outcome]int{},
+		Warnings: r.Warnings, Entries: r.Entries,
 	}
 	for i := range r.Entries {
-		j.Counts[r.Entries[i].Outcome]++
+		e := &r.Entries[i]
+		if r.DryRun || !e.Planned {
+			j.Counts[e.Outcome]++
+		}
+		if e.Planned {
+			j.Planned[e.Outcome]++
+		}
 	}
 	if j.Entries == nil {
 		j.Entries = []Entry{}

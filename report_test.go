@@ -168,3 +168,68 @@ func TestReport_JSONOfARun(t *testing.T) {
 	assert.JSONEq(t, `{"direction": "a→b", "index": 0, "key": "a@x.io", "outcome": "created",
 		"written": {"email": "a@x.io"}, "result": {"id": "1"}}`, string(raw))
 }
+
+func TestReport_CountsOfARefusedPlan(t *testing.T) {
+	t.Parallel()
+	planned := []sync.Entry{
+		{Outcome: sync.Created, Planned: true}, {Outcome: sync.Created, Planned: true},
+		{Outcome: sync.Updated, Planned: true}, {Outcome: sync.Unchanged},
+	}
+	refused := sync.Report{Entries: planned}
+	dry := sync.Report{DryRun: true, Entries: planned}
+
+	assert.Zero(t, refused.Count(sync.Created), "nothing was created")
+	assert.Equal(t, 2, refused.CountPlanned(sync.Created))
+	assert.Equal(t, 1, refused.CountPlanned(sync.Updated))
+	assert.Equal(t, 1, refused.Count(sync.Unchanged))
+	assert.Equal(t, 2, dry.Count(sync.Created), "a dry run counts what it would do")
+	assert.Equal(t, 2, dry.CountPlanned(sync.Created))
+
+	raw, err := json.Marshal(refused)
+	require.NoError(t, err)
+	var got struct {
+		Counts, Planned map[string]int
+	}
+	require.NoError(t, json.Unmarshal(raw, &got))
+	assert.Equal(t, map[string]int{"unchanged": 1}, got.Counts)
+	assert.Equal(t, map[string]int{"created": 2, "updated": 1}, got.Planned)
+}
+
+func TestReport_ProblemsIncludeKeyMismatches(t *testing.T) {
+	t.Parallel()
+	r := sync.Report{Entries: []sync.Entry{
+		{Direction: "a→b", Key: "A@x.io", Outcome: sync.Created},
+		{Direction: "a→b", Key: "B@x.io", Outcome: sync.Created, Reason: sync.ReasonKeyMismatch,
+			Detail: `b stored the key as "b@x.io"`},
+		{Direction: "a→b", Key: "c@x.io", Outcome: sync.Updated,
+			Detail: "the destination already held a record with this key"},
+	}}
+
+	var lines []string
+	for _, e := range r.Problems() {
+		lines = append(lines, e.String())
+	}
+
+	assert.Equal(t, []string{
+		`a→b "B@x.io": created (key mismatch: b stored the key as "b@x.io")`,
+	}, lines)
+	assert.Equal(t, "created 2 (key mismatch 1), updated 1, unchanged 0, skipped 0, failed 0",
+		r.String())
+}
+
+func TestReport_Warnings(t *testing.T) {
+	t.Parallel()
+	r := sync.Report{
+		Entries: []sync.Entry{{Direction: "a→b", Outcome: sync.Updated}},
+		Warnings: []string{
+			"a→b: no listed b record has phone", "b→a: no listed a record has fax",
+		},
+	}
+
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+
+	assert.Contains(t, string(raw), `"warnings":["a→b: no listed b record has phone","b→a: `)
+	assert.Equal(t, []string{"b→a: no listed a record has fax"}, r.Direction("b→a").Warnings)
+	assert.Empty(t, r.Direction("c→d").Warnings)
+}

@@ -117,6 +117,11 @@ func TestOneWay_InvalidOptions(t *testing.T) {
 			wantField: "MaxMissingKeys",
 		},
 		{
+			name:      "guard share above 1",
+			change:    func(o *sync.Options) { o.MaxMissingKeys = 1.5 },
+			wantField: "MaxMissingKeys",
+		},
+		{
 			name:      "same names",
 			change:    func(o *sync.Options) { o.SourceName, o.TargetName = "x", "x" },
 			wantField: "TargetName",
@@ -269,11 +274,20 @@ func TestOneWay_Plan(t *testing.T) {
 			wantDst: []any{"dana@example.com"},
 		},
 		{
-			name:    "without normalization keys match exactly",
-			src:     []sync.Item{owPerson("Dana@Example.com", "D")},
-			dst:     []sync.Item{owPerson("dana@example.com", "D")},
-			want:    []string{"created"},
-			wantDst: []any{"dana@example.com", "Dana@Example.com"},
+			name:    "without normalization keys match exactly, and a near match is flagged",
+			src:     []sync.Item{owPerson("Dana@Example.com", "D"), owPerson("eli@x.io", "E")},
+			dst:     []sync.Item{owPerson(" dana@example.com", "D")},
+			want:    []string{"created/key mismatch", "created"},
+			wantDst: []any{" dana@example.com", "Dana@Example.com", "eli@x.io"},
+		},
+		{
+			name: "large integer keys keep every digit",
+			src: []sync.Item{
+				owPerson(int64(9007199254740993), "odd"), owPerson(int64(9007199254740992), "even"),
+			},
+			dst:     []sync.Item{owPerson(json.Number("9007199254740993"), "odd")},
+			want:    []string{"unchanged", "created"},
+			wantDst: []any{json.Number("9007199254740993"), int64(9007199254740992)},
 		},
 		{
 			name: "a multi-value key matches through any of its values",
@@ -386,8 +400,10 @@ func TestOneWay_Plan(t *testing.T) {
 			wantDst: []any{"c@x.io"},
 		},
 		{
-			name: "a record that failed to map still owns its key",
-			src:  []sync.Item{owPerson("a@x.io", "bad"), owPerson("a@x.io", "good")},
+			name: "a record the mapping fails on does not hold its key",
+			src: []sync.Item{
+				owPerson("a@x.io", "bad"), owPerson("a@x.io", "good"), owPerson("a@x.io", "late"),
+			},
 			opts: func(o *sync.Options) {
 				o.Map = func(src sync.Item) (sync.Item, error) {
 					if src["name"] == "bad" {
@@ -396,8 +412,40 @@ func TestOneWay_Plan(t *testing.T) {
 					return owCopy(src)
 				}
 			},
-			want:    []string{"skipped/map error", "skipped/duplicate"},
-			wantDst: []any{},
+			want:    []string{"skipped/map error", "created", "skipped/duplicate"},
+			wantDst: []any{"a@x.io"},
+		},
+		{
+			name: "a filtered record does not hold its key",
+			src: []sync.Item{
+				owPerson("a@x.io", "skip me"), owPerson("a@x.io", "real"), owPerson("a@x.io", "late"),
+			},
+			opts: func(o *sync.Options) {
+				o.Map = func(src sync.Item) (sync.Item, error) {
+					if src["name"] == "skip me" {
+						return nil, nil
+					}
+					return owCopy(src)
+				}
+			},
+			want:    []string{"skipped/filtered", "created", "skipped/duplicate"},
+			wantDst: []any{"a@x.io"},
+		},
+		{
+			name: "a filtered record holds neither its key nor its match",
+			src:  []sync.Item{owPerson("a@x.io", "skip me"), owPerson("a@x.io", "real")},
+			dst:  []sync.Item{owPerson("a@x.io", "old")},
+			opts: func(o *sync.Options) {
+				o.Upsert = true
+				o.Map = func(src sync.Item) (sync.Item, error) {
+					if src["name"] == "skip me" {
+						return nil, nil
+					}
+					return owCopy(src)
+				}
+			},
+			want:    []string{"skipped/filtered", "updated"},
+			wantDst: []any{"a@x.io"},
 		},
 	}
 	for _, tt := range tests {
@@ -503,9 +551,27 @@ func TestOneWay_Guard(t *testing.T) {
 			wantSide: "target", wantCount: [2]int{12, 12},
 		},
 		{
+			name: "a one-record target without key refuses",
+			src:  people(3, 0), dst: people(0, 1),
+			wantSide: "target", wantCount: [2]int{1, 1},
+		},
+		{name: "a target mostly without keys is fine", src: people(3, 0), dst: people(2, 30)},
+		{name: "an empty target is fine", src: people(3, 0)},
+		{
+			name: "a negative limit lets a target without keys be",
+			src:  people(3, 0), dst: people(0, 5),
+			opts: func(o *sync.Options) { o.MaxMissingKeys = -1 },
+		},
+		{
 			name: "a higher limit allows more",
 			src:  people(4, 6),
 			opts: func(o *sync.Options) { o.MaxMissingKeys = 0.6 },
+		},
+		{
+			name:     "an explicit limit applies to small listings too",
+			src:      people(4, 1),
+			opts:     func(o *sync.Options) { o.MaxMissingKeys = 1e-9 },
+			wantSide: "source", wantCount: [2]int{1, 5},
 		},
 		{
 			name: "a negative limit turns the guard off",
@@ -548,6 +614,12 @@ func TestOneWay_Guard(t *testing.T) {
 				if e.Outcome == sync.Created {
 					assert.True(t, e.Planned, "planned, not written")
 				}
+			}
+			planned := report.CountPlanned(sync.Created)
+			if report.DryRun {
+				assert.Equal(t, planned, report.Count(sync.Created), "a dry run counts its plan")
+			} else {
+				assert.Zero(t, report.Count(sync.Created), "a refused plan counts as not done")
 			}
 		})
 	}
@@ -601,16 +673,42 @@ func TestOneWay_Writes(t *testing.T) {
 			n:    25, wantCalls: 3, want: counts{created: 25},
 		},
 		{
-			name:  "a failed item does not stop the others",
-			n:     25,
-			fault: func(dst *memory.Connector) { dst.FailWrite(12, sync.ErrInvalid) },
-			want:  counts{created: 24, writeErr: 1}, wantCalls: 3,
+			name:    "a failed item does not stop the others",
+			n:       25,
+			fault:   func(dst *memory.Connector) { dst.FailWrite(12, sync.ErrInvalid) },
+			wantErr: sync.ErrInvalid,
+			want:    counts{created: 24, writeErr: 1}, wantCalls: 3,
 		},
 		{
-			name:  "a failed batch does not stop the run",
-			n:     25,
-			fault: func(dst *memory.Connector) { dst.FailBatch(2, errTeapot) },
-			want:  counts{created: 15, batchErr: 10}, wantCalls: 3,
+			name:    "a failed batch does not stop the run",
+			n:       25,
+			fault:   func(dst *memory.Connector) { dst.FailBatch(2, errTeapot) },
+			wantErr: errTeapot,
+			want:    counts{created: 15, batchErr: 10}, wantCalls: 3,
+		},
+		{
+			name: "two failed batches in a row do not stop the run",
+			n:    45,
+			fault: func(dst *memory.Connector) {
+				dst.FailBatch(2, errTeapot)
+				dst.FailBatch(3, errTeapot)
+			},
+			wantErr: errTeapot,
+			want:    counts{created: 25, batchErr: 20}, wantCalls: 5,
+		},
+		{
+			name:    "three failed batches in a row stop the run",
+			n:       60,
+			fault:   func(dst *memory.Connector) { dst.FailAfter(10, errTeapot) },
+			wantErr: errTeapot, wantCalls: 4,
+			want: counts{created: 10, batchErr: 30, notAttempted: 20},
+		},
+		{
+			name:    "the last batches failing need no stop",
+			n:       40,
+			fault:   func(dst *memory.Connector) { dst.FailAfter(10, errTeapot) },
+			wantErr: errTeapot, wantCalls: 4,
+			want: counts{created: 10, batchErr: 30},
 		},
 		{
 			name:    "an authorization error stops the run",
@@ -656,6 +754,14 @@ func TestOneWay_Writes(t *testing.T) {
 
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
+				require.ErrorIs(t, err, sync.ErrWritesFailed, "failed writes fail the run")
+				var wf *sync.WriteFailuresError
+				require.ErrorAs(t, err, &wf)
+				assert.Equal(t, tt.want.writeErr+tt.want.batchErr+tt.want.notAttempted, wf.Failed)
+				assert.Equal(t, tt.n, wf.Writes)
+				if tt.want.notAttempted > 0 {
+					assert.Error(t, wf.Stopped, "stopped early")
+				}
 			} else {
 				require.NoError(t, err)
 			}
@@ -677,6 +783,7 @@ func TestOneWay_Writes(t *testing.T) {
 				if e.Reason == sync.ReasonNotAttempted {
 					assert.ErrorIs(t, e.Err, tt.wantErr)
 				}
+				assert.NotEqual(t, sync.ReasonKeyMismatch, e.Reason)
 			}
 		})
 	}
@@ -920,7 +1027,7 @@ func TestOneWay_Logging(t *testing.T) {
 
 	_, err := sync.OneWay(t.Context(), src, dst, opts)
 
-	require.NoError(t, err)
+	require.ErrorIs(t, err, sync.ErrWritesFailed)
 	var records []map[string]any
 	for line := range strings.Lines(buf.String()) {
 		var rec map[string]any
@@ -939,18 +1046,6 @@ func TestOneWay_Logging(t *testing.T) {
 	assert.Equal(t, "duplicate", records[0]["reason"])
 	assert.Equal(t, "b@x.io", records[2]["key"])
 	assert.NotContains(t, buf.String(), "Secret Name", "record fields stay out of logs")
-}
-
-func TestOneWay_NilLoggerIsSilent(t *testing.T) {
-	t.Parallel()
-	src, dst := memory.New(), memory.New()
-	src.Put(owPerson("a@x.io", "A"), sync.Item{})
-
-	report, err := sync.OneWay(t.Context(), src, dst,
-		sync.Options{SourceKey: "email", Map: owCopy, MaxMissingKeys: -1})
-
-	require.NoError(t, err)
-	assert.Equal(t, 1, report.Count(sync.Skipped))
 }
 
 func TestTwoWay(t *testing.T) {

@@ -496,7 +496,9 @@ func (p *planner) listBoth(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for i, s := range p.s {
 		since := listed[i].Add(-overlap)
-		g.Go(func() error { return p.list(gctx, s, since) })
+		g.Go(func() error {
+			return listSafely("listing "+s.name, func() error { return p.list(gctx, s, since) })
+		})
 	}
 	err := g.Wait()
 	n := len(p.s[0].l.items) + len(p.s[1].l.items)

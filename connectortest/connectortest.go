@@ -32,8 +32,8 @@ type Config struct {
 	Key string
 
 	// KeyOf returns the normalized key that Record(i) has once stored. The
-	// default reads Key in Record(i) itself, which suits connectors whose
-	// write and list shapes agree at Key.
+	// default reads Key in Record(i) itself (normalized with Normalize),
+	// which suits connectors whose write and list shapes agree at Key.
 	KeyOf func(i int) string
 
 	// Normalize is applied to keys read from listed records (and by the
@@ -63,25 +63,40 @@ type Config struct {
 	// Now is the connector's clock, for the ListModifiedSince check; the
 	// default is time.Now.
 	Now func() time.Time
+
+	// PageSize is how many records the connector's List fetches per page,
+	// when it pages and that is not MaxBatch. The paging checks write
+	// 2×max(PageSize, MaxBatch)+3 records so that the listing spans at least
+	// three pages; keep the page size of a test connector small.
+	PageSize int
 }
 
 // Run checks that the connector cfg.New makes keeps the contract of
 // [sync.Connector] and of each optional interface it implements, in
-// subtests named after what they check. It fails t for a configuration
-// without New, Record or a valid Key.
+// subtests named after what they check. Before any subtest it checks the
+// configuration itself, failing t for one without New or Record, with an
+// invalid Key, or whose Record(0) and Record(1) lack distinct keys.
 //
-// The subtests run one after the other, each with a connector of its own:
+// The subtests run one after the other, each with a connector of its own.
+// Every write checks that Write leaves Write.Item as it was.
 //
 //   - EmptyListing: a new connector lists nothing.
 //   - CreateInBatches: MaxBatch+2 records written in batches of MaxBatch all
 //     succeed, each result holding the stored record when it has one, and
 //     the listing returns every record exactly once with its fields.
+//   - ListingPages: the same with enough records for the listing to span
+//     several pages (see Config.PageSize).
 //   - Update: an update changes the fields it names and leaves the others
-//     (and other records) alone (when cfg.Change is set).
+//     (and other records) alone, and an [sync.Identifier] returns the
+//     updated record with its ID (when cfg.Change is set).
 //   - ItemError: an invalid record fails alone in its batch (when
 //     cfg.Invalid is set).
 //   - Cancelled: with a cancelled context, Write returns an error matching
 //     [context.Canceled] and List yields one.
+//   - CancelledMidListing: a listing whose context is cancelled after its
+//     first record stops with an error matching [context.Canceled].
+//   - UpdateGone: an update of a record deleted meanwhile fails alone with
+//     an error matching [sync.ErrNotFound] (for a [sync.Deleter] only).
 //   - Deleter, KeySearcher, IncrementalSource, Identifier: the optional
 //     capabilities, each skipped when not implemented.
 func Run(t *testing.T, cfg Config) {
@@ -111,35 +126,19 @@ type suite struct {
 
 func run(t tester, cfg Config) {
 	t.Helper()
-	require.NotNil(t, cfg.New, "connectortest: Config.New is required")
-	require.NotNil(t, cfg.Record, "connectortest: Config.Record is required")
-	keys, err := sync.KeysAt(cfg.Key)
-	require.NoError(t, err, "connectortest: Config.Key")
-	s := &suite{Config: cfg, keys: keys}
-	if s.KeyOf == nil {
-		s.KeyOf = func(i int) string {
-			ks := keys.Strings(cfg.Record(i), cfg.Normalize)
-			require.NotEmpty(t, ks, "connectortest: Record(%d) has no key at %q; set KeyOf",
-				i, cfg.Key)
-			return ks[0]
-		}
-	}
-	if s.Equal == nil {
-		s.Equal = sync.EqualLeaves
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-
+	s := newSuite(t, cfg)
 	checks := []struct {
 		name  string
 		check func(t tester)
 	}{
 		{"EmptyListing", s.emptyListing},
 		{"CreateInBatches", s.createInBatches},
+		{"ListingPages", s.listingPages},
 		{"Update", s.update},
 		{"ItemError", s.itemError},
 		{"Cancelled", s.cancelled},
+		{"CancelledMidListing", s.cancelledMidListing},
+		{"UpdateGone", s.updateGone},
 		{"Deleter", s.deleter},
 		{"KeySearcher", s.keySearcher},
 		{"IncrementalSource", s.incrementalSource},
@@ -148,6 +147,36 @@ func run(t tester, cfg Config) {
 	for _, c := range checks {
 		t.run(c.name, c.check)
 	}
+}
+
+// newSuite checks cfg on the parent test, before any subtest runs: a
+// subtest must not fail its parent.
+func newSuite(t tester, cfg Config) *suite {
+	t.Helper()
+	require.NotNil(t, cfg.New, "connectortest: Config.New is required")
+	require.NotNil(t, cfg.Record, "connectortest: Config.Record is required")
+	require.GreaterOrEqual(t, cfg.PageSize, 0, "connectortest: Config.PageSize")
+	keys, err := sync.KeysAt(cfg.Key)
+	require.NoError(t, err, "connectortest: Config.Key")
+	s := &suite{Config: cfg, keys: keys}
+	if s.KeyOf == nil {
+		s.KeyOf = func(i int) string { return s.keyOf(cfg.Record(i)) }
+	}
+	if s.Equal == nil {
+		s.Equal = sync.EqualLeaves
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+
+	k0, k1 := s.KeyOf(0), s.KeyOf(1)
+	require.NotEmpty(t, k0, "connectortest: Record(0) has no key at %q; set KeyOf", cfg.Key)
+	require.NotEmpty(t, k1, "connectortest: Record(1) has no key at %q; set KeyOf", cfg.Key)
+	require.NotEqual(t, k0, k1, "connectortest: Record(0) and Record(1) share the key %q", k0)
+	if cfg.Change != nil {
+		require.NotEmpty(t, cfg.Change(0), "connectortest: Config.Change(0) names no field")
+	}
+	return s
 }
 
 func (s *suite) emptyListing(t tester) {
@@ -192,19 +221,91 @@ func (s *suite) update(t tester) {
 	change := s.Change(0)
 	require.False(t, s.Equal(change, target), "Config.Change(0) must change record 0")
 
-	results, err := c.Write(t.Context(), []sync.Write{
+	results, err := s.write(t, c, []sync.Write{
 		{Op: sync.OpUpdate, Key: s.KeyOf(0), Item: change, Target: target},
 	})
 
 	require.NoError(t, err, "Write")
 	require.Len(t, results, 1, "one result per write")
 	require.NoError(t, results[0].Err, "update result")
+	if idr, ok := c.(sync.Identifier); ok {
+		require.NotNil(t, results[0].Item, "an Identifier must return the updated record")
+		id := idr.RecordID(results[0].Item)
+		assert.NotEmpty(t, id, "RecordID of the updated record")
+		assert.Equal(t, idr.RecordID(target), id, "the update keeps the record's ID")
+	}
 	if results[0].Item != nil {
 		assert.True(t, s.Equal(change, results[0].Item),
 			"result holds the change: %v", results[0].Item)
 	}
 	want := mergeItems(s.Record(0), change)
 	s.assertListing(t, c, 2, map[int]sync.Item{0: want})
+}
+
+func (s *suite) listingPages(t tester) {
+	c := s.New(t)
+	n := 2*max(s.PageSize, c.MaxBatch()) + 3
+
+	s.create(t, c, n)
+
+	s.assertListing(t, c, n, nil)
+}
+
+func (s *suite) cancelledMidListing(t tester) {
+	c := s.New(t)
+	n := 2*max(s.PageSize, c.MaxBatch()) + 3
+	s.create(t, c, n)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	var items, afterErr int
+	var listErr error
+	for _, err := range c.List(ctx) {
+		switch {
+		case listErr != nil:
+			afterErr++
+		case err != nil:
+			listErr = err
+		default:
+			items++
+			cancel()
+		}
+	}
+
+	require.Positive(t, items, "records listed before the cancellation")
+	assert.ErrorIs(t, listErr, context.Canceled,
+		"a listing cancelled after its first record (of %d) must end with ctx.Err(); "+
+			"it yielded %d records and then %v", n, items, listErr)
+	assert.Zero(t, afterErr, "nothing is yielded after the error")
+}
+
+func (s *suite) updateGone(t tester) {
+	c := s.New(t)
+	d, ok := c.(sync.Deleter)
+	if !ok {
+		t.Skip("the connector is no sync.Deleter")
+	}
+	s.create(t, c, 2)
+	victim := s.byKey(t, s.list(t, c))[s.KeyOf(0)]
+	require.NotNil(t, victim, "record 0 listed")
+	res, err := d.Delete(t.Context(), []sync.Item{victim})
+	require.NoError(t, err, "deleting record 0")
+	require.Len(t, res, 1, "one result per record")
+	require.NoError(t, res[0].Err, "deleting record 0")
+	change := s.Record(0)
+	if s.Change != nil {
+		change = s.Change(0)
+	}
+
+	results, err := s.write(t, c, []sync.Write{
+		{Op: sync.OpUpdate, Key: s.KeyOf(0), Item: change, Target: victim},
+	})
+
+	require.NoError(t, err, "a record that is gone must not fail the whole batch")
+	require.Len(t, results, 1, "one result per write")
+	assert.ErrorIs(t, results[0].Err, sync.ErrNotFound,
+		"updating a deleted record fails alone with an error matching sync.ErrNotFound")
+	assert.Len(t, s.list(t, c), 1, "the update does not bring the record back")
 }
 
 func (s *suite) itemError(t tester) {
@@ -225,7 +326,7 @@ func (s *suite) itemError(t tester) {
 		batch, valid = batch[:2], 1
 	}
 
-	results, err := c.Write(t.Context(), batch)
+	results, err := s.write(t, c, batch)
 
 	require.NoError(t, err, "an invalid record must not fail the whole batch")
 	require.Len(t, results, len(batch), "one result per write")
@@ -373,9 +474,11 @@ func (s *suite) create(t tester, c sync.Connector, n int) []sync.WriteResult {
 		hi := min(lo+size, n)
 		batch := make([]sync.Write, 0, hi-lo)
 		for i := lo; i < hi; i++ {
-			batch = append(batch, sync.Write{Op: sync.OpCreate, Key: s.KeyOf(i), Item: s.Record(i)})
+			key := s.KeyOf(i)
+			require.NotEmpty(t, key, "Record(%d) has no key at %q; set KeyOf", i, s.Key)
+			batch = append(batch, sync.Write{Op: sync.OpCreate, Key: key, Item: s.Record(i)})
 		}
-		results, err := c.Write(t.Context(), batch)
+		results, err := s.write(t, c, batch)
 		require.NoError(t, err, "writing records %d to %d", lo, hi-1)
 		require.Len(t, results, len(batch), "one result per write")
 		for i, r := range results {
@@ -384,6 +487,23 @@ func (s *suite) create(t tester, c sync.Connector, n int) []sync.WriteResult {
 		out = append(out, results...)
 	}
 	return out
+}
+
+// write calls c.Write and checks that it left the items of batch alone.
+func (s *suite) write(t tester, c sync.Destination, batch []sync.Write) ([]sync.WriteResult,
+	error,
+) {
+	t.Helper()
+	before := make([]any, len(batch))
+	for i, w := range batch {
+		before[i] = cloneValue(w.Item)
+	}
+	results, err := c.Write(t.Context(), batch)
+	for i, w := range batch {
+		assert.Equal(t, before[i], cloneValue(w.Item),
+			"Write must not modify Write.Item (write %d)", i)
+	}
+	return results, err
 }
 
 // list returns the whole listing and requires it to succeed.
@@ -449,6 +569,25 @@ func (s *suite) settle(t tester) {
 	if s.Settle != nil {
 		s.Settle(t)
 	}
+}
+
+// cloneValue deep-copies maps and slices of decoded JSON.
+func cloneValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = cloneValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
 }
 
 // mergeItems returns base with change merged in, objects key by key, as an

@@ -2,12 +2,14 @@ package connectortest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"runtime"
 	"slices"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,7 +209,8 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					}
 				}
 			},
-			want: []string{"CreateInBatches", "Update", "ItemError", "Deleter", "Identifier"},
+			want: []string{"CreateInBatches", "ListingPages", "Update", "ItemError", "UpdateGone",
+				"Deleter", "Identifier"},
 		},
 		{
 			name: "a listing that yields a record twice",
@@ -227,7 +230,8 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					}
 				}
 			},
-			want: []string{"CreateInBatches", "Update", "ItemError", "Deleter", "Identifier"},
+			want: []string{"CreateInBatches", "ListingPages", "Update", "ItemError", "UpdateGone",
+				"Deleter", "Identifier"},
 		},
 		{
 			name: "a listing that ignores the context",
@@ -236,7 +240,43 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					return b.Connector.List(context.Background())
 				}
 			},
-			want: []string{"Cancelled"},
+			want: []string{"Cancelled", "CancelledMidListing"},
+		},
+		{
+			name: "a listing that checks the context only when it starts",
+			break_: func(b *broken) {
+				b.list = func(ctx context.Context) iter.Seq2[sync.Item, error] {
+					return func(yield func(sync.Item, error) bool) {
+						if err := ctx.Err(); err != nil {
+							yield(nil, err)
+							return
+						}
+						for it, err := range b.Connector.List(context.Background()) {
+							if !yield(it, err) {
+								return
+							}
+						}
+					}
+				}
+			},
+			want: []string{"CancelledMidListing"},
+		},
+		{
+			name: "a listing that ends after its first page",
+			break_: func(b *broken) {
+				b.list = func(ctx context.Context) iter.Seq2[sync.Item, error] {
+					return func(yield func(sync.Item, error) bool) {
+						n := 0
+						for it, err := range b.Connector.List(ctx) {
+							if n == 5 || !yield(it, err) {
+								return
+							}
+							n++
+						}
+					}
+				}
+			},
+			want: []string{"ListingPages"},
 		},
 		{
 			name: "a write that ignores the context",
@@ -260,7 +300,7 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					return results, err
 				}
 			},
-			want: []string{"ItemError"},
+			want: []string{"ItemError", "UpdateGone"},
 		},
 		{
 			name: "a write that loses fields",
@@ -274,7 +314,51 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					return b.Connector.Write(ctx, trimmed)
 				}
 			},
-			want: []string{"CreateInBatches", "Update", "ItemError"},
+			want: []string{"CreateInBatches", "ListingPages", "Update", "ItemError"},
+		},
+		{
+			name: "a write that changes the items it is given",
+			break_: func(b *broken) {
+				b.write = func(ctx context.Context, batch []sync.Write) ([]sync.WriteResult, error) {
+					for _, w := range batch {
+						if w.Op == sync.OpUpdate {
+							w.Item["touched"] = true
+						}
+					}
+					return b.Connector.Write(ctx, batch)
+				}
+			},
+			want: []string{"Update", "UpdateGone"},
+		},
+		{
+			name: "an update whose result lacks the record",
+			break_: func(b *broken) {
+				b.write = func(ctx context.Context, batch []sync.Write) ([]sync.WriteResult, error) {
+					results, err := b.Connector.Write(ctx, batch)
+					for i := range results {
+						if batch[i].Op == sync.OpUpdate {
+							results[i].Item = nil
+						}
+					}
+					return results, err
+				}
+			},
+			want: []string{"Update"},
+		},
+		{
+			name: "an update of a deleted record that succeeds",
+			break_: func(b *broken) {
+				b.write = func(ctx context.Context, batch []sync.Write) ([]sync.WriteResult, error) {
+					results, err := b.Connector.Write(ctx, batch)
+					for i := range results {
+						if errors.Is(results[i].Err, sync.ErrNotFound) {
+							results[i] = sync.WriteResult{}
+						}
+					}
+					return results, err
+				}
+			},
+			want: []string{"UpdateGone"},
 		},
 		{
 			name: "an update that replaces the record",
@@ -290,7 +374,7 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					return b.Connector.Write(ctx, batch)
 				}
 			},
-			want: []string{"Update"},
+			want: []string{"Update", "UpdateGone"},
 		},
 		{
 			name: "too few results",
@@ -303,8 +387,9 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 					return results, err
 				}
 			},
-			want: []string{"CreateInBatches", "Update", "ItemError", "Deleter", "KeySearcher",
-				"IncrementalSource", "Identifier"},
+			want: []string{"CreateInBatches", "ListingPages", "Update", "ItemError",
+				"CancelledMidListing", "UpdateGone", "Deleter", "KeySearcher", "IncrementalSource",
+				"Identifier"},
 		},
 		{
 			name: "deleting twice fails",
@@ -367,7 +452,7 @@ func TestRun_CatchesBrokenConnectors(t *testing.T) {
 			break_: func(b *broken) {
 				b.recordID = func(sync.Item) string { return "" }
 			},
-			want: []string{"Identifier"},
+			want: []string{"Update", "Identifier"},
 		},
 	}
 	for _, tt := range tests {
@@ -398,8 +483,8 @@ func TestRun_SkipsWhatIsNotImplemented(t *testing.T) {
 	run(rec, cfg)
 
 	assert.Empty(t, *rec.failed, strings.Join(*rec.msgs, "\n"))
-	assert.ElementsMatch(t, []string{"Update", "ItemError", "Deleter", "KeySearcher",
-		"IncrementalSource", "Identifier"}, *rec.skipped)
+	assert.ElementsMatch(t, []string{"Update", "ItemError", "UpdateGone", "Deleter",
+		"KeySearcher", "IncrementalSource", "Identifier"}, *rec.skipped)
 }
 
 func TestRun_RejectsIncompleteConfig(t *testing.T) {
@@ -412,6 +497,29 @@ func TestRun_RejectsIncompleteConfig(t *testing.T) {
 		{name: "no Record", change: func(c *Config) { c.Record = nil }},
 		{name: "bad Key", change: func(c *Config) { c.Key = "email[" }},
 		{name: "no key in Record", change: func(c *Config) { c.Key = "mail" }},
+		{
+			name: "no key in a later Record",
+			change: func(c *Config) {
+				record := c.Record
+				c.Record = func(i int) sync.Item {
+					if i == 1 {
+						return sync.Item{"name": "no email"}
+					}
+					return record(i)
+				}
+			},
+		},
+		{
+			name: "the same key in Record(0) and Record(1)",
+			change: func(c *Config) {
+				c.Record = func(int) sync.Item { return sync.Item{"email": "same@example.com"} }
+			},
+		},
+		{
+			name:   "a Change without fields",
+			change: func(c *Config) { c.Change = func(int) sync.Item { return sync.Item{} } },
+		},
+		{name: "a negative PageSize", change: func(c *Config) { c.PageSize = -1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -419,10 +527,38 @@ func TestRun_RejectsIncompleteConfig(t *testing.T) {
 			rec := newRecorder(t)
 			cfg := memoryConfig(2, nil)
 			tt.change(&cfg)
+			var made atomic.Int32
+			if newConn := cfg.New; newConn != nil {
+				cfg.New = func(t testing.TB) sync.Connector {
+					made.Add(1)
+					return newConn(t)
+				}
+			}
 
 			rec.run("suite", func(t tester) { run(t, cfg) })
 
-			assert.NotEmpty(t, *rec.failed)
+			assert.Equal(t, []string{"suite"}, *rec.failed,
+				"the configuration fails the parent test, before any subtest")
+			assert.Zero(t, made.Load(), "no subtest ran")
 		})
 	}
+}
+
+func TestRun_KeyOfFailuresStayInTheirSubtest(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder(t)
+	cfg := memoryConfig(2, nil)
+	record := cfg.Record
+	cfg.Record = func(i int) sync.Item {
+		if i >= 2 { // only the checks that write three or more records see it
+			return sync.Item{"name": "no email"}
+		}
+		return record(i)
+	}
+
+	rec.run("suite", func(t tester) { run(t, cfg) })
+
+	assert.NotContains(t, *rec.failed, "suite", "the parent test is not failed by a subtest")
+	assert.Contains(t, *rec.failed, "CreateInBatches")
+	assert.NotContains(t, *rec.failed, "Update", "checks with two records pass")
 }

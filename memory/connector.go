@@ -550,6 +550,9 @@ func (c *Connector) remove(id string) {
 	}
 }
 
+// idString returns an ID value as text: a string as it is, a number in
+// decimal (every Go integer kind, json.Number and floats), and "" for
+// anything else.
 func idString(v any) string {
 	switch v := v.(type) {
 	case string:
@@ -558,10 +561,16 @@ func idString(v any) string {
 		return v.String()
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
-	case int:
-		return strconv.Itoa(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
+	case float32:
+		return strconv.FormatFloat(float64(v), 'f', -1, 32)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Uintptr:
+		return strconv.FormatUint(rv.Uint(), 10)
 	}
 	return ""
 }

@@ -75,6 +75,40 @@ func TestConnector_Put(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"value": "c@x.io"}}, items[2]["emails"], "stored as decoded JSON")
 }
 
+func TestConnector_PutKeepsIDsOfEveryIntegerKind(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		id   any
+		want string
+	}{
+		{name: "int", id: 5, want: "5"},
+		{name: "int8", id: int8(-5), want: "-5"},
+		{name: "int16", id: int16(300), want: "300"},
+		{name: "int32", id: int32(70000), want: "70000"},
+		{name: "int64", id: int64(9007199254740993), want: "9007199254740993"},
+		{name: "uint", id: uint(12), want: "12"},
+		{name: "uint8", id: uint8(200), want: "200"},
+		{name: "uint16", id: uint16(65000), want: "65000"},
+		{name: "uint32", id: uint32(4000000000), want: "4000000000"},
+		{name: "uint64", id: uint64(18446744073709551615), want: "18446744073709551615"},
+		{name: "float32", id: float32(42), want: "42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := memory.New()
+
+			ids := c.Put(keysync.Item{"id": tt.id, "email": "a@x.io"})
+
+			assert.Equal(t, []string{tt.want}, ids)
+			assert.Equal(t, tt.want, c.RecordID(keysync.Item{"id": tt.id}))
+			_, ok := c.Get(tt.want)
+			assert.True(t, ok, "stored under its own ID")
+		})
+	}
+}
+
 func TestConnector_Copies(t *testing.T) {
 	t.Parallel()
 	c := memory.New()

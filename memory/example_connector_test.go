@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,13 +58,15 @@ func ExampleConnector_FailWrite() {
 		},
 	})
 
-	fmt.Println(report, err)
+	fmt.Println(report)
+	fmt.Println(errors.Is(err, keysync.ErrWritesFailed), err)
 	for _, e := range report.Problems() {
 		fmt.Println(e)
 	}
 	fmt.Println(len(dst.Items()), "stored")
 	// Output:
-	// created 2, updated 0, unchanged 0, skipped 0, failed 1 (write error 1) <nil>
+	// created 2, updated 0, unchanged 0, skipped 0, failed 1 (write error 1)
+	// true sync: 1 of 3 writes failed; the first: email is blocked: sync: invalid record
 	// source→target "b@example.com": failed (write error: email is blocked: sync: invalid record)
 	// 2 stored
 }
@@ -85,11 +88,11 @@ func ExampleConnector_FailAfter() {
 		},
 	})
 
-	fmt.Println(err)
+	fmt.Println(errors.Is(err, keysync.ErrUnauthorized), err)
 	fmt.Println(report)
 	fmt.Println(dst.Stats().Calls, "calls,", len(dst.Items()), "stored")
 	// Output:
-	// writing source→target batch 2 of 3: sync: unauthorized
+	// true sync: 3 of 5 writes failed or were not attempted: writing source→target batch 2 of 3: sync: unauthorized
 	// created 2, updated 0, unchanged 0, skipped 0, failed 3 (batch error 2, not attempted 1)
 	// 2 calls, 2 stored
 }
