@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"maps"
 	"math"
 	"slices"
@@ -76,8 +77,16 @@ func PlanTwoWay(ctx context.Context, a, b Connector, opts TwoWayOptions) (*Plan,
 // the systems since; the writes then overwrite those changes, so apply
 // plans soon after making them.
 //
+// Writes go out in batches and stop as in [OneWay]: on an error matching
+// [ErrUnauthorized], [ErrForbidden] or [ErrRateLimited], at the end of ctx,
+// or after three batches in a row failed as a whole, the rest reported as
+// [ReasonNotAttempted]. As with [TwoWay], the error is nil only when every
+// write and delete succeeded; otherwise it matches [ErrWritesFailed] (a
+// [*WriteFailuresError]).
+//
 // The report holds an entry per operation and note of the plan; a plan
-// decoded from JSON has no entries for records it leaves unchanged.
+// decoded from JSON has no entries for records it leaves unchanged. Its
+// Directions are the plan's two, even when one has no entries.
 func ApplyPlan(ctx context.Context, a, b Connector, p *Plan, opts TwoWayOptions) (Report, error) {
 	r := newRun(opts.Logger, opts.Progress, false)
 	cfg, err := opts.stateConfig(a, b)
@@ -87,6 +96,7 @@ func ApplyPlan(ctx context.Context, a, b Connector, p *Plan, opts TwoWayOptions)
 	if p == nil || p.Pair != cfg.pair {
 		return r.finish(ctx), optionsError("Pair", "the plan is for another sync pair", nil)
 	}
+	r.report.directions = p.directions()
 	if err := cfg.lock(ctx); err != nil {
 		return r.finish(ctx), err
 	}
@@ -111,6 +121,7 @@ func twoWayStateful(ctx context.Context, a, b Connector, opts TwoWayOptions) (Re
 	if err != nil {
 		return r.finish(ctx), err
 	}
+	r.report.directions = cfg.directions()
 	if err := cfg.lock(ctx); err != nil {
 		return r.finish(ctx), err
 	}
@@ -142,8 +153,8 @@ func warnSkipped(ctx context.Context, r *run, es []Entry) {
 // operation and note, and, for a plan made in this process, per record left
 // unchanged.
 func (p *Plan) Report() Report {
-	now := time.Now()
-	return Report{DryRun: true, Started: p.Made, Finished: now, Entries: p.entries(true)}
+	return Report{DryRun: true, Started: p.Made, Finished: time.Now(), Entries: p.entries(true),
+		directions: p.directions()}
 }
 
 // stateSide is the validated configuration of one side of a stateful sync.
@@ -181,6 +192,15 @@ func sideIndex(s Side) int {
 }
 
 func (c *stateConfig) side(s Side) *stateSide { return c.sides[sideIndex(s)] }
+
+// directions returns the run's two directions, a→b first, for its report.
+func (c *stateConfig) directions() []string {
+	return bothDirections(c.sides[0].name, c.sides[1].name)
+}
+
+// bothDirections returns the directions between sides named a and b, as
+// report entries name them: a→b first.
+func bothDirections(a, b string) []string { return []string{a + "→" + b, b + "→" + a} }
 
 func (c *stateConfig) lock(ctx context.Context) error {
 	if err := c.store.Lock(ctx, c.pair); err != nil {
@@ -1484,6 +1504,9 @@ func (p *Plan) direction(to Side) string {
 	return p.sideName(to.Other()) + "→" + p.sideName(to)
 }
 
+// directions returns the plan's two directions, a→b first.
+func (p *Plan) directions() []string { return bothDirections(p.sideName(SideA), p.sideName(SideB)) }
+
 // opEntry is the report entry of a write operation.
 func (p *Plan) opEntry(op *PlanOp, planned bool) (Entry, bool) {
 	e := Entry{
@@ -1531,13 +1554,34 @@ type applier struct {
 }
 
 // apply commits the link operations and intents, then writes batch by
-// batch, committing each batch's links, and finally the pair state.
+// batch, committing each batch's links, and finally the pair state. When a
+// write or delete failed or was not attempted, the error is a
+// [*WriteFailuresError] (joined with the error of the final commit, if
+// any); otherwise it is the error that ended the run, or nil.
 func (ap *applier) apply(ctx context.Context) error {
-	p := ap.plan
 	n := len(ap.r.report.Entries)
 	entryOf := ap.addEntries()
 	warnSkipped(ctx, ap.r, ap.r.report.Entries[n:])
+	if err := ap.write(ctx, entryOf); err != nil {
+		return ap.writeErr(entryOf, err)
+	}
 
+	next := ap.plan.Next
+	if ap.failed {
+		next.ListedA, next.ListedB = ap.prev.ListedA, ap.prev.ListedB
+	}
+	werr := ap.writeErr(entryOf, nil)
+	if err := ap.commit(ctx, StateChange{State: &next}); err != nil {
+		return errors.Join(werr, err)
+	}
+	return werr
+}
+
+// write commits the link operations and intents, then writes batch by
+// batch. It returns the error that ended it early, the operations left
+// marked as not attempted.
+func (ap *applier) write(ctx context.Context, entryOf []int) error {
+	p := ap.plan
 	ap.cur = map[string]*Link{}
 	var first StateChange
 	for i := range p.Ops {
@@ -1574,12 +1618,31 @@ func (ap *applier) apply(ctx context.Context) error {
 		}
 		start = end
 	}
+	return nil
+}
 
-	next := p.Next
-	if ap.failed {
-		next.ListedA, next.ListedB = ap.prev.ListedA, ap.prev.ListedB
+// writeErr is the error of an applied plan: stop (the error that ended it
+// early, or nil) when no operation of entryOf failed, else a
+// [*WriteFailuresError]. It counts as run.writeErr does, but over the
+// operations' entries, which include deletes (run.writeErr counts entries
+// with a Written item, and a delete writes none).
+func (ap *applier) writeErr(entryOf []int, stop error) error {
+	idx := slices.DeleteFunc(slices.Clone(entryOf), func(i int) bool { return i < 0 })
+	slices.Sort(idx) // report order, for First
+	var failed int
+	var first error
+	for _, i := range idx {
+		if e := &ap.r.report.Entries[i]; e.Outcome == Failed {
+			failed++
+			if first == nil {
+				first = e.Err
+			}
+		}
 	}
-	return ap.commit(ctx, StateChange{State: &next})
+	if failed == 0 {
+		return stop
+	}
+	return &WriteFailuresError{Failed: failed, Writes: len(idx), First: first, Stopped: stop}
 }
 
 // addEntries adds the plan's entries to the report, a→b first, and returns
@@ -1635,14 +1698,19 @@ func (ap *applier) notAttempted(entryOf []int, start int, err error) {
 }
 
 // writeGroup applies the operations start..end, all of one kind and side,
-// in batches, committing the links of each batch after it.
+// in batches, committing the links of each batch after it. Like
+// applyBatches, it goes on past failed records and batches, and stops on an
+// error that makes going on pointless (see stopsRun) or after
+// maxFailedBatches batches in a row failed as a whole.
 func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int) error {
 	first := ap.plan.Ops[start]
 	side := ap.cfg.side(first.Side)
 	dir := ap.plan.direction(first.Side)
 	total := end - start
+	batches := (total + side.batch - 1) / side.batch
 	ap.r.notify(Progress{Phase: PhaseWriting, Direction: dir, Total: total})
-	for lo := start; lo < end; lo += side.batch {
+	inRow := 0 // batches in a row that failed as a whole
+	for b, lo := 1, start; lo < end; b, lo = b+1, lo+side.batch {
 		hi := min(lo+side.batch, end)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("writing %s: %w", dir, err)
@@ -1652,16 +1720,29 @@ func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int
 		for i := range ops {
 			ops[i] = op[int]{entry: entryOf[lo+i], req: lo + i}
 		}
-		settle(ctx, ap.r, ops, results, err)
+		failed := settle(ctx, ap.r, ops, results, err)
 		change := ap.settleState(side, lo, hi, results)
 		if cerr := ap.commit(ctx, change); cerr != nil {
 			return cerr
 		}
+		ap.r.logger.DebugContext(ctx, "batch written", slog.String("direction", dir),
+			slog.Int("batch", b), slog.Int("of", batches), slog.Int("size", hi-lo),
+			slog.Int("failed", failed))
+
 		if err != nil && stopsRun(ctx, err) {
 			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 				err = ctx.Err()
 			}
-			return fmt.Errorf("writing %s: %w", dir, err)
+			return fmt.Errorf("writing %s batch %d of %d: %w", dir, b, batches, err)
+		}
+		if failed == hi-lo && failedAsWhole(results, err) {
+			inRow++
+		} else {
+			inRow = 0
+		}
+		if inRow >= maxFailedBatches && hi < end {
+			return fmt.Errorf("writing %s: stopped after %d batches in a row failed as a "+
+				"whole (the last, %d of %d: %w)", dir, inRow, b, batches, batchCause(results, err))
 		}
 		ap.r.notify(Progress{Phase: PhaseWriting, Direction: dir, Done: hi - start, Total: total})
 	}

@@ -3,6 +3,8 @@ package sync_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"iter"
 	"sort"
 	"strings"
@@ -918,7 +920,9 @@ func TestTwoWay_StatefulWriteFailures(t *testing.T) {
 		edit(t, e.a, "dana@example.com", map[string]string{"phone": "555-1"})
 		e.b.FailWrite(1, keysync.ErrInvalid)
 		rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
-		require.NoError(t, err)
+		wf := requireWriteFailures(t, err, 1, 1)
+		assert.ErrorIs(t, wf.First, keysync.ErrInvalid)
+		assert.NoError(t, wf.Stopped, "a refused record does not stop the run")
 		require.Equal(t, 1, rep.Count(keysync.Failed), rep.String())
 		assert.ErrorIs(t, rep.Problems()[0].Err, keysync.ErrInvalid)
 		e.settled()
@@ -929,7 +933,9 @@ func TestTwoWay_StatefulWriteFailures(t *testing.T) {
 		e := newEnv(t)
 		e.a.Put(person("dana@example.com", "Dana", "", ""))
 		e.b.FailWrite(1, keysync.ErrInvalid)
-		rep := e.run()
+		rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
+		requireWriteFailures(t, err, 1, 1)
+		assert.ErrorIs(t, err, keysync.ErrInvalid)
 		require.Equal(t, 1, rep.Count(keysync.Failed))
 		assert.Empty(t, links(t, e.store, "people"))
 		e.settled()
@@ -941,7 +947,8 @@ func TestTwoWay_StatefulWriteFailures(t *testing.T) {
 		e.a.Put(person("dana@example.com", "Dana", "", ""), person("fox@example.com", "Fox", "", ""))
 		lb := &lossy{counting: e.b, lose: true}
 		rep, err := keysync.TwoWay(t.Context(), e.a, lb, e.opts)
-		require.NoError(t, err)
+		requireWriteFailures(t, err, 2, 2)
+		assert.ErrorIs(t, err, errLost)
 		require.Equal(t, 2, rep.CountReason(keysync.ReasonBatchError), rep.String())
 		l := links(t, e.store, "people")
 		require.Len(t, l, 2)
@@ -972,7 +979,7 @@ func TestTwoWay_StatefulWriteFailures(t *testing.T) {
 		edit(t, e.a, "dana@example.com", map[string]string{"email": "dana@fbi.gov"})
 		lb := &lossy{counting: e.b, lose: true}
 		_, err = keysync.TwoWay(t.Context(), e.a, lb, e.opts)
-		require.NoError(t, err)
+		requireWriteFailures(t, err, 1, 1)
 		l := links(t, e.store, "people")
 		require.Len(t, l, 1)
 		assert.Equal(t, "dana@fbi.gov", l[0].Key, "the intent holds the key the create used")
@@ -1005,12 +1012,171 @@ func TestTwoWay_StatefulWriteFailures(t *testing.T) {
 		}
 		e.b.FailAfter(2, keysync.ErrUnauthorized)
 		rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
+		wf := requireWriteFailures(t, err, 3, 5)
 		require.ErrorIs(t, err, keysync.ErrUnauthorized)
+		assert.ErrorIs(t, wf.Stopped, keysync.ErrUnauthorized)
 		assert.Equal(t, 2, rep.Count(keysync.Created))
 		assert.Equal(t, 2, rep.CountReason(keysync.ReasonNotAttempted), rep.String())
 		e.b.ClearFaults()
 		e.settled()
 		assert.Len(t, e.b.Items(), 5)
+	})
+}
+
+// requireWriteFailures checks that err is the error of a stateful run in
+// which failed of writes writes (creates, updates and deletes) failed or
+// were not attempted, and returns it.
+func requireWriteFailures(t testing.TB, err error, failed, writes int) *keysync.WriteFailuresError {
+	t.Helper()
+	require.ErrorIs(t, err, keysync.ErrWritesFailed, "failed writes fail the run")
+	var wf *keysync.WriteFailuresError
+	require.ErrorAs(t, err, &wf)
+	assert.Equal(t, failed, wf.Failed, "failed writes")
+	assert.Equal(t, writes, wf.Writes, "writes due")
+	assert.Error(t, wf.First, "the first failure is kept")
+	return wf
+}
+
+func TestTwoWay_StatefulFailedDelete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.opts.Deletes = keysync.DeletePolicy{InA: keysync.DeletePropagate}
+	e.a.Put(person("dana@example.com", "Dana", "", ""),
+		person("fox@example.com", "Fox", "", ""))
+	e.settled()
+	remove(t, e.a, "dana@example.com")
+	edit(t, e.a, "fox@example.com", map[string]string{"phone": "555-1"})
+	e.b.FailWrite(2, keysync.ErrConflict) // the update is first, then the delete
+
+	rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
+
+	wf := requireWriteFailures(t, err, 1, 2)
+	assert.ErrorIs(t, err, keysync.ErrConflict)
+	assert.NoError(t, wf.Stopped)
+	assert.Equal(t, 1, rep.Count(keysync.Updated), rep.String())
+	assert.Equal(t, 1, rep.CountReason(keysync.ReasonWriteError), rep.String())
+	assert.Zero(t, rep.Count(keysync.Deleted))
+	assert.Len(t, links(t, e.store, "people"), 2, "the link of the failed delete stays")
+
+	e.settled()
+	assert.Equal(t, []string{"fox@example.com"}, emails(e.b), "the next run deletes it")
+}
+
+func TestTwoWay_StatefulStopsWhenBatchesKeepFailing(t *testing.T) {
+	t.Parallel()
+	errDown := errors.New("dial tcp: connection refused")
+	tests := []struct {
+		name          string
+		fault         func(b *counting)
+		wantCalls     int
+		wantCreated   int
+		wantStop      bool
+		wantBatchErrs int
+	}{
+		{
+			name:      "three failed batches in a row stop the run",
+			fault:     func(b *counting) { b.FailAfter(0, errDown) },
+			wantCalls: 3, wantBatchErrs: 9, wantStop: true,
+		},
+		{
+			name: "two failed batches in a row do not",
+			fault: func(b *counting) {
+				b.FailBatch(1, errDown)
+				b.FailBatch(2, errDown)
+			},
+			wantCalls: 4, wantCreated: 6, wantBatchErrs: 6,
+		},
+		{
+			name: "records refused one by one do not",
+			fault: func(b *counting) {
+				for n := 1; n <= 12; n++ {
+					b.FailWrite(n, fmt.Errorf("no name: %w", keysync.ErrInvalid))
+				}
+			},
+			wantCalls: 4,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t) // batches of 3
+			for i := range 12 {
+				e.a.Put(person(fmt.Sprintf("p%d@example.com", i), "P", "", ""))
+			}
+			tt.fault(e.b)
+
+			rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
+
+			wf := requireWriteFailures(t, err, 12-tt.wantCreated, 12)
+			assert.Equal(t, tt.wantCalls, e.b.calls().WriteCalls)
+			assert.Equal(t, tt.wantCreated, rep.Count(keysync.Created), rep.String())
+			assert.Equal(t, tt.wantBatchErrs, rep.CountReason(keysync.ReasonBatchError))
+			if !tt.wantStop {
+				assert.NoError(t, wf.Stopped)
+				assert.Zero(t, rep.CountReason(keysync.ReasonNotAttempted))
+				return
+			}
+			assert.ErrorIs(t, wf.Stopped, errDown, "the error names the cause")
+			assert.Contains(t, err.Error(), "3 batches in a row failed")
+			assert.Equal(t, 3, rep.CountReason(keysync.ReasonNotAttempted), rep.String())
+			for _, en := range rep.Entries {
+				assert.False(t, en.Planned, "every entry settled")
+			}
+		})
+	}
+}
+
+func TestTwoWay_StatefulReportsBothDirections(t *testing.T) {
+	t.Parallel()
+	const want = "pd→hs: created 1, updated 0, unchanged 0, skipped 0, failed 0; " +
+		"hs→pd: created 0, updated 0, unchanged 0, skipped 0, failed 0"
+	const wantDry = "pd→hs: would create 1, would update 0, unchanged 0, skipped 0, failed 0; " +
+		"hs→pd: would create 0, would update 0, unchanged 0, skipped 0, failed 0"
+	dirs := []string{"pd→hs", "hs→pd"}
+	newNamed := func(t *testing.T) *env {
+		e := newEnv(t)
+		e.opts.AName, e.opts.BName = "pd", "hs"
+		e.a.Put(person("dana@example.com", "Dana", "", "")) // only a→b has entries
+		return e
+	}
+	t.Run("TwoWay", func(t *testing.T) {
+		t.Parallel()
+		rep := newNamed(t).run()
+		assert.Equal(t, dirs, rep.Directions())
+		assert.Equal(t, want, rep.String())
+	})
+	t.Run("a dry run", func(t *testing.T) {
+		t.Parallel()
+		e := newNamed(t)
+		e.opts.DryRun = true
+		rep := e.run()
+		assert.Equal(t, dirs, rep.Directions())
+		assert.Equal(t, wantDry, rep.String())
+	})
+	t.Run("a run that fails before planning", func(t *testing.T) {
+		t.Parallel()
+		e := newNamed(t)
+		e.a.FailList(0, nil)
+		rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
+		require.ErrorIs(t, err, memory.ErrInjected)
+		assert.Equal(t, dirs, rep.Directions())
+	})
+	t.Run("PlanTwoWay and ApplyPlan", func(t *testing.T) {
+		t.Parallel()
+		e := newNamed(t)
+		p, err := keysync.PlanTwoWay(t.Context(), e.a, e.b, e.opts)
+		require.NoError(t, err)
+		assert.Equal(t, dirs, p.Report().Directions())
+		assert.Equal(t, wantDry, p.Report().String())
+
+		js, err := json.Marshal(p)
+		require.NoError(t, err)
+		var stored keysync.Plan
+		require.NoError(t, json.Unmarshal(js, &stored))
+		rep, err := keysync.ApplyPlan(t.Context(), e.a, e.b, &stored, e.opts)
+		require.NoError(t, err)
+		assert.Equal(t, dirs, rep.Directions())
+		assert.Equal(t, want, rep.String())
 	})
 }
 
