@@ -14,6 +14,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	keysync "github.com/keysync/sync"
+	"github.com/keysync/sync/state/internal/storekit"
 )
 
 // pageSize is how many links one read transaction of Links decodes.
@@ -53,9 +54,8 @@ func WithTimeout(d time.Duration) Option {
 // concurrent use; run locks are held in memory, which is enough because the
 // file itself can be open in one process only.
 type Store struct {
-	mu     sync.RWMutex // write-locked only by Close
-	db     *bolt.DB
-	closed bool
+	guard storekit.Guard
+	db    *bolt.DB
 
 	lockMu sync.Mutex
 	locks  map[string]bool
@@ -102,10 +102,10 @@ func (s *Store) Path() string {
 
 // Lock implements [keysync.StateStore.Lock].
 func (s *Store) Lock(ctx context.Context, pair string) error {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	s.lockMu.Lock()
 	defer s.lockMu.Unlock()
 	if s.locks[pair] {
@@ -117,10 +117,10 @@ func (s *Store) Lock(ctx context.Context, pair string) error {
 
 // Unlock implements [keysync.StateStore.Unlock].
 func (s *Store) Unlock(ctx context.Context, pair string) error {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	s.lockMu.Lock()
 	defer s.lockMu.Unlock()
 	delete(s.locks, pair)
@@ -129,10 +129,10 @@ func (s *Store) Unlock(ctx context.Context, pair string) error {
 
 // PairState implements [keysync.StateStore.PairState].
 func (s *Store) PairState(ctx context.Context, pair string) (keysync.PairState, error) {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return keysync.PairState{}, err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	var ps keysync.PairState
 	err := s.db.View(func(tx *bolt.Tx) error {
 		pb := tx.Bucket(bucketPairs).Bucket([]byte(pair))
@@ -151,25 +151,9 @@ func (s *Store) PairState(ctx context.Context, pair string) (keysync.PairState, 
 // each in its own read transaction, so the caller's loop body never runs
 // inside a transaction.
 func (s *Store) Links(ctx context.Context, pair string) iter.Seq2[keysync.Link, error] {
-	return func(yield func(keysync.Link, error) bool) {
-		var after []byte
-		for {
-			page, last, err := s.page(ctx, pair, after)
-			if err != nil {
-				yield(keysync.Link{}, err)
-				return
-			}
-			for _, l := range page {
-				if !yield(l, nil) {
-					return
-				}
-			}
-			if len(page) < pageSize {
-				return
-			}
-			after = last
-		}
-	}
+	return storekit.PagedLinks(pageSize, func(after []byte) ([]keysync.Link, []byte, error) {
+		return s.page(ctx, pair, after)
+	})
 }
 
 // page reads up to pageSize links with IDs after the given one (from the
@@ -177,10 +161,10 @@ func (s *Store) Links(ctx context.Context, pair string) iter.Seq2[keysync.Link, 
 func (s *Store) page(ctx context.Context, pair string, after []byte) (
 	[]keysync.Link, []byte, error,
 ) {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return nil, nil, err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	var (
 		out  []keysync.Link
 		last []byte
@@ -220,10 +204,10 @@ func (s *Store) Commit(ctx context.Context, pair string, change keysync.StateCha
 	if err := keysync.CheckStateChange(pair, change); err != nil {
 		return err
 	}
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return apply(ctx, tx, pair, change)
 	})
@@ -283,36 +267,15 @@ func apply(ctx context.Context, tx *bolt.Tx, pair string, change keysync.StateCh
 // Close implements [keysync.StateStore.Close]: it releases the run locks and
 // closes the file.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	return s.guard.Close(func() error {
+		s.lockMu.Lock()
+		clear(s.locks)
+		s.lockMu.Unlock()
+		if err := s.db.Close(); err != nil {
+			return fmt.Errorf("closing state database: %w", err)
+		}
 		return nil
-	}
-	s.closed = true
-	s.lockMu.Lock()
-	clear(s.locks)
-	s.lockMu.Unlock()
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("closing state database: %w", err)
-	}
-	return nil
-}
-
-// begin checks ctx and pair and read-locks the store against Close; the
-// caller must RUnlock when it returns nil.
-func (s *Store) begin(ctx context.Context, pair string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := keysync.CheckPair(pair); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return keysync.ErrStateClosed
-	}
-	return nil
+	})
 }
 
 func linksBucket(tx *bolt.Tx, pair string) *bolt.Bucket {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	keysync "github.com/keysync/sync"
+	"github.com/keysync/sync/state/internal/storekit"
 )
 
 const (
@@ -68,8 +69,7 @@ type Store struct {
 	links   string // quoted table names
 	pairs   string
 
-	mu     sync.RWMutex // write-locked only by Close
-	closed bool
+	guard storekit.Guard
 
 	lockMu sync.Mutex
 	locks  map[string]*heldLock
@@ -161,10 +161,10 @@ CREATE TABLE IF NOT EXISTS `+s.links+` (
 // Commit of the pair through this store fails, so a run never goes on
 // without its lock.
 func (s *Store) Lock(ctx context.Context, pair string) error {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 
 	h := &heldLock{}
 	h.mu.Lock()
@@ -209,10 +209,10 @@ func (s *Store) tryLock(ctx context.Context, pair string) (*pgxpool.Conn, error)
 
 // Unlock implements [keysync.StateStore.Unlock].
 func (s *Store) Unlock(ctx context.Context, pair string) error {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	s.lockMu.Lock()
 	h := s.locks[pair]
 	delete(s.locks, pair)
@@ -244,10 +244,10 @@ func (h *heldLock) release(ctx context.Context, pair string) error {
 
 // PairState implements [keysync.StateStore.PairState].
 func (s *Store) PairState(ctx context.Context, pair string) (keysync.PairState, error) {
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return keysync.PairState{}, err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	var (
 		ps  keysync.PairState
 		rev int64
@@ -271,36 +271,22 @@ func (s *Store) PairState(ctx context.Context, pair string) (keysync.PairState, 
 // Links implements [keysync.StateStore.Links], reading pages of links by
 // keyset pagination so that no query stays open while the loop body runs.
 func (s *Store) Links(ctx context.Context, pair string) iter.Seq2[keysync.Link, error] {
-	return func(yield func(keysync.Link, error) bool) {
-		after := ""
-		for {
-			page, err := s.page(ctx, pair, after)
-			if err != nil {
-				yield(keysync.Link{}, err)
-				return
-			}
-			for _, l := range page {
-				if !yield(l, nil) {
-					return
-				}
-			}
-			if len(page) < pageSize {
-				return
-			}
-			after = page[len(page)-1].ID
-		}
-	}
+	return storekit.PagedLinks(pageSize, func(after string) ([]keysync.Link, string, error) {
+		return s.page(ctx, pair, after)
+	})
 }
 
-func (s *Store) page(ctx context.Context, pair, after string) ([]keysync.Link, error) {
-	if err := s.begin(ctx, pair); err != nil {
-		return nil, err
+// page reads up to pageSize links with IDs after the given one (from the
+// start when after is "") and returns them with the ID of the last.
+func (s *Store) page(ctx context.Context, pair, after string) ([]keysync.Link, string, error) {
+	if err := s.guard.Enter(ctx, pair); err != nil {
+		return nil, "", err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	rows, err := s.pool.Query(ctx, `SELECT id, link FROM `+s.links+`
 WHERE pair = $1 AND id > $2 ORDER BY id LIMIT $3`, pair, after, pageSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading links of pair %q: %w", pair, err)
+		return nil, "", fmt.Errorf("reading links of pair %q: %w", pair, err)
 	}
 	out := make([]keysync.Link, 0, pageSize)
 	var id, raw string
@@ -313,9 +299,12 @@ WHERE pair = $1 AND id > $2 ORDER BY id LIMIT $3`, pair, after, pageSize)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading links of pair %q: %w", pair, err)
+		return nil, "", fmt.Errorf("reading links of pair %q: %w", pair, err)
 	}
-	return out, nil
+	if len(out) == 0 {
+		return out, after, nil
+	}
+	return out, out[len(out)-1].ID, nil
 }
 
 // Commit implements [keysync.StateStore.Commit] in one transaction. While
@@ -325,10 +314,10 @@ func (s *Store) Commit(ctx context.Context, pair string, change keysync.StateCha
 	if err := keysync.CheckStateChange(pair, change); err != nil {
 		return err
 	}
-	if err := s.begin(ctx, pair); err != nil {
+	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
+	defer s.guard.Leave()
 	ids, docs, err := encodeLinks(change.Put)
 	if err != nil {
 		return err
@@ -431,12 +420,11 @@ func encodeLinks(links []keysync.Link) (ids, docs []string, err error) {
 // Close implements [keysync.StateStore.Close]: it releases the run locks
 // this store holds and, when [Open] made the pool, closes it.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil
-	}
-	s.closed = true
+	return s.guard.Close(s.release)
+}
+
+// release releases the run locks and closes the pool Open made.
+func (s *Store) release() error {
 	s.lockMu.Lock()
 	held := s.locks
 	s.locks = nil
@@ -452,21 +440,4 @@ func (s *Store) Close() error {
 		s.pool.Close()
 	}
 	return errors.Join(errs...)
-}
-
-// begin checks ctx and pair and read-locks the store against Close; the
-// caller must RUnlock when it returns nil.
-func (s *Store) begin(ctx context.Context, pair string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := keysync.CheckPair(pair); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return keysync.ErrStateClosed
-	}
-	return nil
 }
