@@ -13,12 +13,17 @@ import (
 	"github.com/keysync/sync/pipedrive/pipedrivetest"
 )
 
+// conformancePageSize is the connector's page size in the conformance
+// suite: small, so that its paging checks list several pages.
+const conformancePageSize = 3
+
 func conformanceConnector(t testing.TB, legacy bool) keysync.Connector {
 	s := pipedrivetest.NewTestServer(t)
 	c, err := pipedrive.NewClient(s.Token, pipedrive.WithBaseURL(s.URL),
 		pipedrive.WithoutRateLimit(), pipedrive.WithRetry(2, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
-	p, err := pipedrive.NewPersons(c, pipedrive.PersonsOptions{Legacy: legacy, MaxBatch: 5})
+	p, err := pipedrive.NewPersons(c, pipedrive.PersonsOptions{Legacy: legacy, MaxBatch: 5,
+		PageSize: conformancePageSize})
 	require.NoError(t, err)
 	return p
 }
@@ -52,6 +57,7 @@ func TestPersons_conformance(t *testing.T) {
 				Change: func(i int) keysync.Item {
 					return keysync.Item{"name": fmt.Sprintf("Renamed %d", i)}
 				},
+				PageSize: conformancePageSize,
 			})
 		})
 	}

@@ -3,7 +3,9 @@ package pipedrive
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,6 +268,53 @@ func TestPersons_List_paginationDrift(t *testing.T) {
 	assert.Equal(t, 4, s.Count(http.MethodGet, "/api/v2/persons"), "three pages and a replay")
 }
 
+func TestPersons_List_pageSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		pageSize  int
+		list      func(p *Persons, ctx context.Context) iter.Seq2[keysync.Item, error]
+		wantLimit string
+		wantPages int
+	}{
+		{"List pages by MaxPageSize by default", 0, listAll, "500", 1},
+		{"List pages by PageSize", 3, listAll, "3", 3},
+		{"ListModifiedSince pages by PageSize", 3, listSince, "3", 3},
+		{"a page size of one", 1, listAll, "1", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, c := newFake(t)
+			seedN(s, 7)
+			p := newConnector(t, c, PersonsOptions{PageSize: tt.pageSize})
+
+			items, err := collect(t, tt.list(p, t.Context()))
+
+			require.NoError(t, err)
+			assert.Equal(t, serverIDs(s), listedIDs(t, p, items), "every person once, by id")
+			var limits []string
+			for _, r := range s.Requests() {
+				q, err := url.ParseQuery(r.Query)
+				require.NoError(t, err)
+				limits = append(limits, q.Get("limit"))
+			}
+			assert.Len(t, limits, tt.wantPages, "list requests")
+			for _, l := range limits {
+				assert.Equal(t, tt.wantLimit, l)
+			}
+		})
+	}
+}
+
+func listAll(p *Persons, ctx context.Context) iter.Seq2[keysync.Item, error] {
+	return p.List(ctx)
+}
+
+func listSince(p *Persons, ctx context.Context) iter.Seq2[keysync.Item, error] {
+	return p.ListModifiedSince(ctx, time.Unix(0, 0))
+}
+
 func TestPersons_List_keepsPersonsOutOfOrder(t *testing.T) {
 	t.Parallel()
 	c := stub(t, func(w http.ResponseWriter, r *http.Request) {
@@ -455,9 +504,14 @@ func TestNewPersons_validates(t *testing.T) {
 	t.Parallel()
 	_, c := newFake(t)
 	for _, o := range []PersonsOptions{{MaxBatch: -1}, {Concurrency: -1},
-		{SearchAttempts: -1}, {SearchBackoff: -1}, {MaxCreateAttempts: -1}} {
+		{SearchAttempts: -1}, {SearchBackoff: -1}, {MaxCreateAttempts: -1}, {PageSize: -1},
+		{PageSize: MaxPageSize + 1}} {
 		_, err := NewPersons(c, o)
-		assert.Error(t, err)
+		assert.Error(t, err, "%+v", o)
+	}
+	for _, o := range []PersonsOptions{{PageSize: 1}, {PageSize: MaxPageSize}} {
+		_, err := NewPersons(c, o)
+		assert.NoError(t, err, "%+v", o)
 	}
 	_, err := NewPersons(nil, PersonsOptions{})
 	assert.Error(t, err)

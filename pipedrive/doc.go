@@ -45,10 +45,12 @@
 //
 // [Client.Persons] follows the v2 cursors (additional_data.next_cursor) in
 // pages of 500, the most Pipedrive serves, so 1,234 persons take three
-// requests; [Client.PersonsPage] exposes one page and its cursor for
-// checkpointing. A "data": null page is empty; a cursor that comes back a
-// second time ends the iteration with [ErrRepeatedCursor], and a 400 to a
-// request with a cursor (an expired cursor) with [ErrCursorRejected].
+// requests (ListOptions.Limit and, for the connector's listings,
+// PersonsOptions.PageSize ask for smaller pages); [Client.PersonsPage]
+// exposes one page and its cursor for checkpointing. A "data": null page
+// is empty; a cursor that comes back a second time ends the iteration with
+// [ErrRepeatedCursor], and a 400 to a request with a cursor (an expired
+// cursor) with [ErrCursorRejected].
 // Cursor pages continue after the last person of the previous page, so
 // persons added while listing appear once, at their place. [Persons.List]
 // also yields every person once should pages overlap or come out of order,

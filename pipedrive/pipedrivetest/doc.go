@@ -20,9 +20,10 @@
 // [NewTestServer] closes it with t.Cleanup. [Server.URL] is the base URL to
 // which clients append /api/v2/persons, /v1/persons or /api/v1/persons, and
 // [Server.Token] the valid API token. Options: [WithToken],
-// [WithRateLimit], [WithSearchRateLimit], [WithDailyLimit],
-// [WithAbuseBlock], [WithSearchLag], [WithClock], [WithPageLimitMax],
-// [WithNullEmptyData], [WithUserID].
+// [WithRateLimit], [WithSearchRateLimit], [WithRejectedCounted],
+// [WithDailyLimit], [WithAbuseBlock], [WithSearchLag], [WithClock],
+// [WithPageLimitMax], [WithNullEmptyData], [WithDeletedVisible],
+// [WithUserID].
 //
 // Seed persons with [Server.Seed] ([Person] values) or [Server.SeedJSON]
 // (a JSON array in the v2 create shape). Inspect with [Server.Persons] and
@@ -142,6 +143,24 @@
 // transport error for a write that happened. For pagination drift,
 // [Server.InsertAfterPage] seeds a person after a given list page is built
 // and [Server.OnListPage] runs any function there.
+//
+// Cursor faults apply to the next n v2 list requests that carry a cursor
+// and pass the faults above; search cursors are not affected. They are
+// taken in this order: [Server.ExpireCursorNext] answers 400 with the
+// validation envelope ("cursor: the cursor has expired"), as after a long
+// pause; [Server.RepeatPageNext] serves the previous page again with the
+// cursor the request sent as its next_cursor, so a client that does not
+// remember its cursors loops for ever; [Server.ReplayPageNext] serves the
+// previous page again under a new cursor, so every person of that page
+// comes twice and no cursor does.
+//
+// Two options pick between behaviours that Pipedrive leaves undocumented,
+// so that clients can be tested against both: [WithDeletedVisible] makes
+// the v2 list and get serve soft-deleted persons with "is_deleted": true
+// instead of hiding them (list) and answering 404 (get), and
+// [WithRejectedCounted] makes requests refused with 429 take a place in
+// the burst windows, so that a client that keeps sending while limited
+// stays limited.
 //
 // # Rate limiting
 //

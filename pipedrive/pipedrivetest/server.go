@@ -22,8 +22,11 @@ type Server struct {
 	// slash. Clients append /api/v2/persons, /v1/persons and so on.
 	URL string
 
-	// Token is the valid API token. Send it in the x-api-token header, as
-	// an Authorization bearer token or as the api_token query parameter.
+	// Token is the fake's valid API token, a test token that grants access
+	// to nothing but this server (see [WithToken]). It is a plain string,
+	// so it prints in plain text in logs and test output; never store a
+	// real Pipedrive token here. Send it in the x-api-token header, as an
+	// Authorization bearer token or as the api_token query parameter.
 	Token string
 
 	cfg       config
