@@ -5,10 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"math/bits"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	stdsync "sync"
+	"sync/atomic"
+
+	"github.com/keysync/sync/internal/keypath"
 )
 
 // This file reproduces n8n's Merge node, type version 1, as published in
@@ -185,7 +192,9 @@ const (
 // read-only or copy it. Items must be trees, as decoded JSON is (no cycles).
 // Merge returns a [*MergeOptionError] for unknown option values and a
 // [*MergeInputError] where n8n's node throws. Merge and the per-mode
-// functions only read their inputs and are safe for concurrent use.
+// functions only read their inputs and are safe for concurrent use. The key
+// modes split each input of 8,192 items or more into chunks that run on up to
+// GOMAXPROCS goroutines, all finished before they return.
 //
 // For example, with opts {Mode: ModeRemoveKeyMatches, Key1: "email[0].value",
 // Key2: "properties.email"} the output holds the Pipedrive persons whose first
@@ -441,6 +450,15 @@ func MergeByKey(in1, in2 []Item, key1, key2 string, overwrite Overwrite) ([]Item
 
 // mergeKeyed runs the three key modes, which share one algorithm in n8n.
 func mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode, ow Overwrite) ([]Item, error) {
+	return defaultKeySplit().mergeKeyed(in1, in2, key1, key2, mode, ow)
+}
+
+// mergeKeyed is n8n's algorithm: index the keys of input 2, then look up
+// the key of each input-1 item. Both passes run in chunks on up to
+// s.workers goroutines; the result, errors included, is the same as in one
+// pass over each input in order.
+func (s keySplit) mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode,
+	ow Overwrite) ([]Item, error) {
 	if in1 == nil {
 		return []Item{}, nil
 	}
@@ -450,98 +468,400 @@ func mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode, ow Overwrite) ([]
 		}
 		return slices.Clone(in1), nil
 	}
-	idx, err := indexKeys(in2, compileKeyPath(key2), mode)
+	p2 := keypath.Compile(key2)
+	t := newKeyTable(len(in2))
+	err := s.run(s.chunks(len(in2)), func(c int) error {
+		lo, hi := s.bounds(c, len(in2))
+		return t.addKeys(in2, lo, hi, &p2, mode)
+	})
 	if err != nil {
 		return nil, err
 	}
-	get1 := compileKeyPath(key1)
-	out := make([]Item, 0, len(in1))
-	for i, item := range in1 {
-		v, found := get1(item)
-		key, class, convErr := classifyKey1(v, found)
-		if class == keyComparable {
-			// copyData.hasOwnProperty(key) runs only for comparable keys.
-			if idx.hasOwnShadowed {
-				convErr = errors.New(reasonCopyHasOwn)
-			}
-		}
-		if convErr != nil {
-			return nil, &MergeInputError{Mode: mode, Input: 1, Index: i, Reason: convErr.Error()}
-		}
-		j, matched := -1, false
-		if class == keyComparable {
-			j, matched = idx.last[key]
-		}
-		switch mode {
-		case ModeRemoveKeyMatches:
-			if !matched {
-				out = append(out, item)
-			}
-		case ModeKeepKeyMatches:
-			if matched {
-				out = append(out, item)
-			}
-		default: // ModeMergeByKey
-			if class != keyComparable {
-				continue
-			}
-			if !matched {
-				out = append(out, item)
-				continue
-			}
-			merged, err := mergeFields(item, in2[j], key2, ow)
-			if err != nil {
-				return nil, &MergeInputError{Mode: mode, Input: 1, Index: i, Reason: err.Error()}
-			}
-			out = append(out, merged)
-		}
+	const hasOwn = "hasOwnProperty"
+	_, t.hasOwnShadowed = t.get(hasOwn, t.hash(hasOwn))
+
+	p1 := keypath.Compile(key1)
+	m := keyMatcher{t: t, in1: in1, in2: in2, key1: &p1, key2: key2, mode: mode, ow: ow}
+	nc := s.chunks(len(in1))
+	if mode == ModeMergeByKey {
+		m.merged = make([][]Item, nc)
+	} else {
+		m.keep = make([]bool, len(in1))
 	}
-	return out, nil
+	err = s.run(nc, func(c int) error {
+		lo, hi := s.bounds(c, len(in1))
+		return m.match(c, lo, hi)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m.output(), nil
 }
 
-// keyIndex is n8n's copyData: input-2 keys, as JavaScript property keys,
-// mapped to the index of the last input-2 item with that key.
-type keyIndex struct {
-	last map[string]int
+// keyBlock is how many items the key modes resolve at a time: enough for
+// the memory reads of different items to overlap, few enough to stay in L1.
+const keyBlock = 32
+
+// keyMatcher is the input-1 pass of the key modes.
+type keyMatcher struct {
+	t        *keyTable
+	in1, in2 []Item
+	key1     *keypath.Path
+	key2     string
+	mode     Mode
+	ow       Overwrite
+
+	keep   []bool   // by input-1 item, for ModeKeepKeyMatches and ModeRemoveKeyMatches
+	merged [][]Item // by chunk, for ModeMergeByKey
+}
+
+// keyBlockState holds what the key modes know about a block of items.
+type keyBlockState struct {
+	vals    [keyBlock]any
+	found   [keyBlock]bool
+	class   [keyBlock]keyClass
+	keys    [keyBlock]string
+	hashes  [keyBlock]uint64
+	js      [keyBlock]int
+	matched [keyBlock]bool
+}
+
+// match handles input-1 items lo to hi, chunk c, or returns the error for
+// the first of them on which n8n's node throws. It works block by block:
+// resolve every key, hash every comparable one, look each up, then output
+// in order.
+func (m *keyMatcher) match(c, lo, hi int) error {
+	var b keyBlockState
+	for blo := lo; blo < hi; blo += keyBlock {
+		items := m.in1[blo:min(blo+keyBlock, hi)]
+		m.key1.GetEach(items, b.vals[:], b.found[:])
+		n, convErr := m.classify(&b, len(items))
+		for i := range n {
+			b.js[i], b.matched[i] = -1, false
+			if b.class[i] == keyComparable {
+				b.js[i], b.matched[i] = m.t.get(b.keys[i], b.hashes[i])
+			}
+		}
+		if m.mode != ModeMergeByKey {
+			for i := range n {
+				m.keep[blo+i] = b.matched[i] == (m.mode == ModeKeepKeyMatches)
+			}
+		} else if err := m.merge(c, hi-lo, blo, items[:n], &b); err != nil {
+			return err
+		}
+		if convErr != nil {
+			return &MergeInputError{Mode: m.mode, Input: 1, Index: blo + n,
+				Reason: convErr.Error()}
+		}
+	}
+	return nil
+}
+
+// classify classifies the first n keys of b and hashes the comparable ones.
+// It stops at the first key on which n8n's node throws and returns its
+// position and error.
+func (m *keyMatcher) classify(b *keyBlockState, n int) (int, error) {
+	for i := range n {
+		key, class, err := classifyKey1(b.vals[i], b.found[i])
+		// copyData.hasOwnProperty(key) runs only for comparable keys.
+		if class == keyComparable && m.t.hasOwnShadowed {
+			err = errors.New(reasonCopyHasOwn)
+		}
+		if err != nil {
+			return i, err
+		}
+		b.class[i] = class
+		if class == keyComparable {
+			b.keys[i], b.hashes[i] = key, m.t.hash(key)
+		}
+	}
+	return n, nil
+}
+
+// merge appends the [ModeMergeByKey] output for the block of items that
+// starts at input-1 item blo to the output of its chunk c, which has size
+// items.
+func (m *keyMatcher) merge(c, size, blo int, items []Item, b *keyBlockState) error {
+	if m.merged[c] == nil {
+		m.merged[c] = make([]Item, 0, size)
+	}
+	for i, item := range items {
+		switch {
+		case b.class[i] != keyComparable:
+		case !b.matched[i]:
+			m.merged[c] = append(m.merged[c], item)
+		default:
+			merged, err := mergeFields(item, m.in2[b.js[i]], m.key2, m.ow)
+			if err != nil {
+				return &MergeInputError{Mode: m.mode, Input: 1, Index: blo + i,
+					Reason: err.Error()}
+			}
+			m.merged[c] = append(m.merged[c], merged)
+		}
+	}
+	return nil
+}
+
+// output returns the mode's output once every chunk is matched.
+func (m *keyMatcher) output() []Item {
+	if m.mode == ModeMergeByKey {
+		n := 0
+		for _, items := range m.merged {
+			n += len(items)
+		}
+		out := make([]Item, 0, n)
+		for _, items := range m.merged {
+			out = append(out, items...)
+		}
+		return out
+	}
+	n := 0
+	for _, k := range m.keep {
+		if k {
+			n++
+		}
+	}
+	out := make([]Item, 0, n)
+	for i, k := range m.keep {
+		if k {
+			out = append(out, m.in1[i])
+		}
+	}
+	return out
+}
+
+// keyTable is n8n's copyData: input-2 keys, as JavaScript property keys,
+// mapped to the index of the last input-2 item with that key. It is an
+// open-addressing hash table with linear probing whose slots are claimed
+// with compare-and-swap, so that chunks of input 2 can add their keys in
+// parallel; a slot keeps the highest item index for its key, which is what
+// adding the keys in input order gives. Lookups are safe for concurrent use
+// once every key is added.
+type keyTable struct {
+	seed maphash.Seed
+	keys []string // keys[j] is the key of input-2 item j, if it has one
+	// slots are 0 when empty, else hold a key's tag, the low slotTagBits
+	// bits of its hash, above j+1 for the input-2 item j that has the key.
+	slots []atomic.Uint64
 	// hasOwnShadowed reports a key "hasOwnProperty": it shadows the method
 	// n8n then calls on copyData, which throws for every comparable key.
 	hasOwnShadowed bool
 }
 
-// indexKeys builds the keyIndex of in2.
-func indexKeys(in2 []Item, get func(Item) (any, bool), mode Mode) (keyIndex, error) {
-	idx := keyIndex{last: make(map[string]int, len(in2))}
-	for j, item := range in2 {
-		v, found := get(item)
-		if !found {
-			continue
-		}
-		truthy, err := jsTruthy(v)
-		if err == nil && truthy {
-			var key string
-			key, err = jsToString(v)
-			// copyData["__proto__"] = entry sets copyData's prototype
-			// and stores no key, so "__proto__" never matches.
-			if err == nil && key != "__proto__" {
-				idx.last[key] = j
-			}
-		}
-		if err != nil {
-			return keyIndex{}, &MergeInputError{Mode: mode, Input: 2, Index: j, Reason: err.Error()}
-		}
+const (
+	slotIndexBits = 40 // room for j+1: far more items than memory can hold
+	slotTagBits   = 64 - slotIndexBits
+	slotIndexMask = 1<<slotIndexBits - 1
+	slotTagMask   = 1<<slotTagBits - 1
+)
+
+// newKeyTable returns an empty keyTable for n input-2 items. It is at most
+// two thirds full, so that probe sequences stay short.
+func newKeyTable(n int) *keyTable {
+	return &keyTable{
+		seed:  maphash.MakeSeed(),
+		keys:  make([]string, n),
+		slots: make([]atomic.Uint64, n+n/2+1),
 	}
-	_, idx.hasOwnShadowed = idx.last["hasOwnProperty"]
-	return idx, nil
 }
 
-// compileKeyPath returns a lookup for path: the pre-split [KeyPath] when the
-// strict grammar accepts it (identical results, faster), else [Lookup].
-// n8n accepts any path, so a rejected one is still used, just as lodash would.
-func compileKeyPath(path string) func(Item) (any, bool) {
-	if p, err := ParseKeyPath(path); err == nil {
-		return func(item Item) (any, bool) { return p.Lookup(item) }
+// hash returns the hash of key.
+func (t *keyTable) hash(key string) uint64 {
+	return maphash.String(t.seed, key)
+}
+
+// home returns the first slot to probe for hash h. It reads the high bits
+// of h; the tag stored in the slot is the low bits.
+func (t *keyTable) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(t.slots)))
+	return int(hi)
+}
+
+// next returns the slot after slot i.
+func (t *keyTable) next(i int) int {
+	if i++; i == len(t.slots) {
+		return 0
 	}
-	return func(item Item) (any, bool) { return Lookup(item, path) }
+	return i
+}
+
+// get returns the index of the last input-2 item with key, whose hash is h.
+func (t *keyTable) get(key string, h uint64) (int, bool) {
+	tag := h & slotTagMask
+	for i := t.home(h); ; i = t.next(i) {
+		s := t.slots[i].Load()
+		if s == 0 {
+			return -1, false
+		}
+		if s>>slotIndexBits == tag {
+			if j := int(s&slotIndexMask) - 1; t.keys[j] == key {
+				return j, true
+			}
+		}
+	}
+}
+
+// add records that input-2 item j has key, whose hash is h, unless an item
+// after j has it too. It is safe for concurrent use, each j being added
+// once.
+func (t *keyTable) add(key string, h uint64, j int) {
+	t.keys[j] = key // published by the compare-and-swap below
+	tag := h & slotTagMask
+	entry := tag<<slotIndexBits | uint64(j+1)
+	for i := t.home(h); ; i = t.next(i) {
+		slot := &t.slots[i]
+		for s := slot.Load(); ; s = slot.Load() {
+			if s == 0 {
+				if slot.CompareAndSwap(0, entry) {
+					return
+				}
+				continue // another item took the slot: look at what it stored
+			}
+			if s>>slotIndexBits != tag || t.keys[int(s&slotIndexMask)-1] != key {
+				break // another key: probe on
+			}
+			if int(s&slotIndexMask)-1 > j || slot.CompareAndSwap(s, entry) {
+				return
+			}
+		}
+	}
+}
+
+// addKeys adds the keys of in2[lo:hi] that n8n stores in copyData, or
+// returns the error for the first item on which n8n's node throws.
+func (t *keyTable) addKeys(in2 []Item, lo, hi int, p *keypath.Path, mode Mode) error {
+	var b keyBlockState
+	for blo := lo; blo < hi; blo += keyBlock {
+		items := in2[blo:min(blo+keyBlock, hi)]
+		p.GetEach(items, b.vals[:], b.found[:])
+		n := 0
+		for i := range items {
+			if !b.found[i] {
+				continue
+			}
+			key, ok, err := inputKey(b.vals[i])
+			if err != nil {
+				return &MergeInputError{Mode: mode, Input: 2, Index: blo + i,
+					Reason: err.Error()}
+			}
+			if ok {
+				b.keys[n], b.js[n] = key, blo+i
+				n++
+			}
+		}
+		for k := range n {
+			b.hashes[k] = t.hash(b.keys[k])
+		}
+		for k := range n {
+			t.add(b.keys[k], b.hashes[k], b.js[k])
+		}
+	}
+	return nil
+}
+
+// inputKey returns the copyData key of an input-2 key value v, and false
+// when n8n stores none: v is falsy, or its key is "__proto__" (copyData[
+// "__proto__"] = entry sets copyData's prototype and stores no key).
+func inputKey(v any) (string, bool, error) {
+	if s, ok := v.(string); ok {
+		return s, s != "" && s != "__proto__", nil
+	}
+	truthy, err := jsTruthy(v)
+	if err != nil || !truthy {
+		return "", false, err
+	}
+	key, err := jsToString(v)
+	if err != nil {
+		return "", false, err
+	}
+	return key, key != "__proto__", nil
+}
+
+// keySplit says how the key modes divide an input into chunks that run on
+// several goroutines.
+type keySplit struct {
+	workers  int // goroutines at most
+	chunk    int // items per chunk
+	minItems int // shorter inputs run in one chunk on the caller's goroutine
+}
+
+// defaultKeySplit uses every processor for inputs long enough that the
+// goroutines cost far less than they save.
+func defaultKeySplit() keySplit {
+	return keySplit{workers: runtime.GOMAXPROCS(0), chunk: 4096, minItems: 8192}
+}
+
+// chunks returns the number of chunks n items are divided into.
+func (s keySplit) chunks(n int) int {
+	if s.workers <= 1 || n < s.minItems || n <= s.chunk {
+		return 1
+	}
+	return (n + s.chunk - 1) / s.chunk
+}
+
+// bounds returns the items of chunk c of n items.
+func (s keySplit) bounds(c, n int) (lo, hi int) {
+	if s.chunks(n) == 1 {
+		return 0, n
+	}
+	lo = c * s.chunk
+	return lo, min(lo+s.chunk, n)
+}
+
+// run calls f(c) for c from 0 to n-1 on up to s.workers goroutines, none of
+// which outlives the call, and returns the error of the lowest c that
+// failed; calls after a failed one may be skipped. A panic in f is raised
+// again on the caller's goroutine.
+func (s keySplit) run(n int, f func(c int) error) error {
+	if n == 1 || s.workers <= 1 {
+		for c := range n {
+			if err := f(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var (
+		next     atomic.Int64
+		failed   atomic.Int64 // the lowest c that failed
+		wg       stdsync.WaitGroup
+		panicked atomic.Pointer[any]
+	)
+	failed.Store(int64(n))
+	work := func() {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked.CompareAndSwap(nil, &r)
+			}
+		}()
+		for {
+			c := next.Add(1) - 1
+			if c >= int64(n) || c > failed.Load() {
+				return
+			}
+			if errs[c] = f(int(c)); errs[c] == nil {
+				continue
+			}
+			for old := failed.Load(); c < old && !failed.CompareAndSwap(old, c); {
+				old = failed.Load()
+			}
+		}
+	}
+	for range min(s.workers, n) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(*p)
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keyClass is how n8n's node treats an input-1 key value.
@@ -586,6 +906,7 @@ func classifyObjectKey(m map[string]any) (string, keyClass, error) {
 		return "", keyIncomparable, nil
 	}
 	if c == nil {
+		//lint:ignore ST1005 the text is JavaScript's own TypeError, quoted as n8n reports it
 		return "", keyIncomparable, errors.New(reasonNullName)
 	}
 	if cm, ok := c.(map[string]any); ok {
@@ -888,6 +1209,7 @@ func jsToString(v any) (string, error) {
 		return strconv.FormatBool(x), nil
 	case map[string]any:
 		if _, ok := x["toString"]; ok {
+			//lint:ignore ST1005 the text is JavaScript's own TypeError, quoted as n8n reports it
 			return "", errors.New(reasonNoPrimitive)
 		}
 		return "[object Object]", nil

@@ -23,7 +23,9 @@
 // [Prop] is JavaScript property access on JSON data: object keys, array
 // indexes and length, string indexes (UTF-16 code units) and length. [Get]
 // combines it with the scanner into lodash's _.get; [Walk] does the same for
-// keys split in advance.
+// keys split in advance. [Compile] prepares a [Path] for reading many
+// values: its [Path.GetEach] reads a block of objects one key at a time, so
+// that the memory reads for different objects overlap.
 //
 // # Strict form
 //
