@@ -31,8 +31,10 @@ func ExampleRemoveKeyMatches() {
 		}}},
 	}
 
-	printMergeResult(sync.RemoveKeyMatches(persons, contacts,
-		"email[0].value", "identity-profiles[0].identities[0].value"))
+	// The Pipedrive persons that no HubSpot contact has yet: what a one-way sync creates.
+	toCreate, err := sync.RemoveKeyMatches(persons, contacts,
+		"email[0].value", "identity-profiles[0].identities[0].value")
+	printMergeResult(toCreate, err)
 	// Output:
 	// [{"email":[{"value":"bo@example.com"}],"id":2,"name":"Bo Chan"}]
 }
