@@ -1660,15 +1660,23 @@ func mismatchDetail(side string, stored []string, problem string, srcKeys []stri
 // writeErr is the error of a run that wrote: stop (the error that ended the
 // run early, or nil) when no write failed, else a [*WriteFailuresError].
 func (r *run) writeErr(stop error) error {
-	var failed, writes int
-	var first error
-	for i := range r.report.Entries {
-		e := &r.report.Entries[i]
-		if e.Written == nil || e.Planned {
-			continue
+	var written []int
+	for i, e := range r.report.Entries {
+		if e.Written != nil && !e.Planned {
+			written = append(written, i)
 		}
-		writes++
-		if e.Outcome == Failed {
+	}
+	return writeFailures(r.report.Entries, written, stop)
+}
+
+// writeFailures is the error of a run whose writes are the entries at idx,
+// in report order: stop (the error that ended the run early, or nil) when
+// none of them failed, else a [*WriteFailuresError] counting them.
+func writeFailures(entries []Entry, idx []int, stop error) error {
+	var failed int
+	var first error
+	for _, i := range idx {
+		if e := &entries[i]; e.Outcome == Failed {
 			failed++
 			if first == nil {
 				first = e.Err
@@ -1678,7 +1686,7 @@ func (r *run) writeErr(stop error) error {
 	if failed == 0 {
 		return stop
 	}
-	return &WriteFailuresError{Failed: failed, Writes: writes, First: first, Stopped: stop}
+	return &WriteFailuresError{Failed: failed, Writes: len(idx), First: first, Stopped: stop}
 }
 
 // listSafely runs a listing goroutine's f, turning a panic in it (in a

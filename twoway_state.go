@@ -1621,28 +1621,13 @@ func (ap *applier) write(ctx context.Context, entryOf []int) error {
 	return nil
 }
 
-// writeErr is the error of an applied plan: stop (the error that ended it
-// early, or nil) when no operation of entryOf failed, else a
-// [*WriteFailuresError]. It counts as run.writeErr does, but over the
+// writeErr is the error of an applied plan: [writeFailures] over the
 // operations' entries, which include deletes (run.writeErr counts entries
 // with a Written item, and a delete writes none).
 func (ap *applier) writeErr(entryOf []int, stop error) error {
 	idx := slices.DeleteFunc(slices.Clone(entryOf), func(i int) bool { return i < 0 })
 	slices.Sort(idx) // report order, for First
-	var failed int
-	var first error
-	for _, i := range idx {
-		if e := &ap.r.report.Entries[i]; e.Outcome == Failed {
-			failed++
-			if first == nil {
-				first = e.Err
-			}
-		}
-	}
-	if failed == 0 {
-		return stop
-	}
-	return &WriteFailuresError{Failed: failed, Writes: len(idx), First: first, Stopped: stop}
+	return writeFailures(ap.r.report.Entries, idx, stop)
 }
 
 // addEntries adds the plan's entries to the report, a→b first, and returns
