@@ -90,8 +90,12 @@ func NewClient(token string, opts ...Option) (*Client, error) {
 }
 
 // newLimiters returns the general limiter and the search limiter, each of
-// which never allows more than its configured count in any window.
+// which never allows more than its configured count in any window, or two
+// nils after [WithoutRateLimit].
 func newLimiters(cfg config) (general, search *rate.Limiter) {
+	if cfg.unlimited {
+		return nil, nil
+	}
 	return httpx.NewWindowLimiter(cfg.rateMax, cfg.rateWindow),
 		httpx.NewWindowLimiter(cfg.searchMax, cfg.searchWindow)
 }

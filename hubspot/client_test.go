@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -344,4 +345,68 @@ func TestClient_sendsBearerToken(t *testing.T) {
 	}
 	_, err = newClient(t, s).ContactsPage(t.Context(), ListOptions{}, "")
 	assert.NoError(t, err)
+}
+
+func TestNewClient_withoutRateLimit(t *testing.T) {
+	t.Parallel()
+	const hour = time.Hour
+	tests := []struct {
+		name string
+		opts []Option
+		// wantOff: no limiters at all; wantPages, wantSearches: a second
+		// list page or search waits for a limiter.
+		wantOff, wantPages, wantSearches bool
+	}{
+		{"default", nil, false, false, false},
+		{"off", []Option{WithRateLimit(1, hour), WithSearchRateLimit(1, hour),
+			WithoutRateLimit()}, true, false, false},
+		{"a limit, then off", []Option{WithRateLimit(1, hour), WithoutRateLimit()},
+			true, false, false},
+		{"off, then a general limit", []Option{WithoutRateLimit(), WithRateLimit(1, hour)},
+			false, true, true},
+		{"off, then a search limit", []Option{WithRateLimit(1000, time.Second),
+			WithoutRateLimit(), WithSearchRateLimit(1, hour)}, false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newFake(t)
+			seedN(s, 2)
+			// secondBlocked reports whether the second of two calls would
+			// wait for a limiter: with an hour's wait and a minute's
+			// deadline, it fails at once instead of waiting.
+			secondBlocked := func(call func(*Client, context.Context) error) bool {
+				opts := append([]Option{WithBaseURL(s.URL), WithRetry(0, 0, 0)}, tt.opts...)
+				c, err := NewClient(s.Token, opts...)
+				require.NoError(t, err)
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				require.NoError(t, call(c, ctx))
+				err = call(c, ctx)
+				if err != nil {
+					require.ErrorIs(t, err, context.DeadlineExceeded)
+				}
+				return err != nil
+			}
+
+			page := func(c *Client, ctx context.Context) error {
+				_, err := c.ContactsPage(ctx, ListOptions{}, "")
+				return err
+			}
+			search := func(c *Client, ctx context.Context) error {
+				_, err := c.SearchPage(ctx, SearchRequest{})
+				return err
+			}
+			assert.Equal(t, tt.wantPages, secondBlocked(page), "list pages")
+			assert.Equal(t, tt.wantSearches, secondBlocked(search), "searches")
+
+			cfg := defaultConfig()
+			for _, o := range tt.opts {
+				require.NoError(t, o(&cfg))
+			}
+			general, searchLim := newLimiters(cfg)
+			assert.Equal(t, tt.wantOff, general == nil, "general limiter off")
+			assert.Equal(t, tt.wantOff, searchLim == nil, "search limiter off")
+		})
+	}
 }

@@ -62,8 +62,9 @@
 // bring requests closer together on arrival than they left. Search
 // requests also wait for a separate limiter ([DefaultSearchRateLimit], 4
 // per second) and count against the general one. Adjust both with
-// [WithRateLimit] and [WithSearchRateLimit]. A [Client] shares its limiters
-// among all calls, so run one client per HubSpot app and account.
+// [WithRateLimit] and [WithSearchRateLimit], or turn both off with
+// [WithoutRateLimit] (for tests against a fake). A [Client] shares its
+// limiters among all calls, so run one client per HubSpot app and account.
 //
 // A 429 for the TEN_SECONDLY_ROLLING (or SECONDLY) policy is retried after
 // the wait HubSpot names in Retry-After or

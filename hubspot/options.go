@@ -60,6 +60,7 @@ type config struct {
 	retryWaitMax time.Duration
 	maxRetryWait time.Duration
 	logger       *slog.Logger
+	unlimited    bool // WithoutRateLimit: no client-side limiters
 }
 
 func defaultConfig() config {
@@ -125,14 +126,17 @@ func WithHTTPClient(hc *http.Client) Option {
 // length window, wherever the window starts; retries count too. The
 // default is [DefaultRateLimit] per [DefaultRateWindow]. Use it to match a
 // larger plan, e.g. WithRateLimit(180, 10*time.Second) on Professional
-// (HubSpot allows 190), leaving some headroom for network jitter.
+// (HubSpot allows 190), leaving some headroom for network jitter. n must
+// be at least 1 and window positive; use [WithoutRateLimit] to turn
+// client-side limiting off. A WithRateLimit after [WithoutRateLimit] turns
+// limiting back on, searches included.
 func WithRateLimit(n int, window time.Duration) Option {
 	return func(c *config) error {
 		if n < 1 || window <= 0 {
 			return fmt.Errorf("hubspot: WithRateLimit(%d, %v) needs n >= 1 and a positive window",
 				n, window)
 		}
-		c.rateMax, c.rateWindow = n, window
+		c.rateMax, c.rateWindow, c.unlimited = n, window, false
 		return nil
 	}
 }
@@ -140,7 +144,9 @@ func WithRateLimit(n int, window time.Duration) Option {
 // WithSearchRateLimit makes the client send at most n search requests in
 // any window of length window. Search requests also count against the
 // general limit of [WithRateLimit]. The default is
-// [DefaultSearchRateLimit] per [DefaultSearchRateWindow].
+// [DefaultSearchRateLimit] per [DefaultSearchRateWindow]. A
+// WithSearchRateLimit after [WithoutRateLimit] turns limiting back on, the
+// general limit included.
 func WithSearchRateLimit(n int, window time.Duration) Option {
 	return func(c *config) error {
 		if n < 1 || window <= 0 {
@@ -148,7 +154,20 @@ func WithSearchRateLimit(n int, window time.Duration) Option {
 				"hubspot: WithSearchRateLimit(%d, %v) needs n >= 1 and a positive window",
 				n, window)
 		}
-		c.searchMax, c.searchWindow = n, window
+		c.searchMax, c.searchWindow, c.unlimited = n, window, false
+		return nil
+	}
+}
+
+// WithoutRateLimit turns off client-side rate limiting, both the general
+// and the search limit, for tests against a fake such as
+// [github.com/keysync/sync/hubspot/hubspottest.Server] or when the caller
+// limits requests itself. HubSpot's own limits still apply, and its 429
+// answers are still retried as described in the package documentation. A
+// later [WithRateLimit] or [WithSearchRateLimit] turns limiting back on.
+func WithoutRateLimit() Option {
+	return func(c *config) error {
+		c.unlimited = true
 		return nil
 	}
 }

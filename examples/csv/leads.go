@@ -31,7 +31,8 @@ func leadColumns() map[string]string {
 	}
 }
 
-// leadsInHubSpot are the sample leads the HubSpot fake already holds.
+// leadsInHubSpot are the contacts the HubSpot fake starts with: three of
+// the sample leads and a contact that is not in the sample.
 func leadsInHubSpot() []map[string]string {
 	return []map[string]string{
 		{"email": "ava.nguyen@northwind.example", "firstname": "Ava", "lastname": "Nguyen"},
@@ -113,7 +114,13 @@ func run(ctx context.Context, f flags, env demo.Env, stdout, stderr io.Writer) e
 	}
 
 	dryRun := !fake && !f.apply
-	intro(stdout, f.file, fake, dryRun)
+	seeded := -1 // not the fake
+	if fake {
+		if seeded, err = leadsSeeded(ctx, leads); err != nil {
+			return err
+		}
+	}
+	intro(stdout, f.file, seeded, dryRun)
 	progress := demo.NewProgress(stderr)
 	rep, err := syncLeads(ctx, leads, contacts, dryRun, progress.Update, logger)
 	progress.Done()
@@ -127,19 +134,50 @@ func run(ctx context.Context, f flags, env demo.Env, stdout, stderr io.Writer) e
 	return err
 }
 
-func intro(w io.Writer, file string, fake, dryRun bool) {
+// intro says what is about to happen. seeded is how many of the fake's
+// contacts are leads of the file, or -1 when HubSpot is not the fake.
+func intro(w io.Writer, file string, seeded int, dryRun bool) {
 	if file == "" {
 		file = "the sample leads (examples/csv/testdata/leads.csv)"
 	}
 	fmt.Fprintf(w, "keysync: %s → HubSpot contacts, matched on email\n", file)
-	if fake {
-		fmt.Fprintf(w, "HubSpot: a built-in fake holding %d of the leads\n"+
-			"(set %s to use your account).\n", len(leadsInHubSpot()), demo.EnvHubSpotToken)
+	if seeded >= 0 {
+		total := len(leadsInHubSpot())
+		of := fmt.Sprintf("%d of them", seeded)
+		switch seeded {
+		case 0:
+			of = "none of them"
+		case total:
+			of = "all of them"
+		}
+		fmt.Fprintf(w, "HubSpot: a built-in fake holding %d contacts, %s leads in this file\n"+
+			"(set %s to use your account).\n", total, of, demo.EnvHubSpotToken)
 	}
 	if dryRun {
 		fmt.Fprintln(w, "DRY RUN: nothing is written. Run with -apply to create the contacts.")
 	}
 	fmt.Fprintln(w)
+}
+
+// leadsSeeded returns how many of the contacts the HubSpot fake starts with
+// ([leadsInHubSpot]) have the email of a lead in leads.
+func leadsSeeded(ctx context.Context, leads *Connector) (int, error) {
+	emails := map[string]bool{}
+	for lead, err := range leads.List(ctx) {
+		if err != nil {
+			return 0, err
+		}
+		if e, _ := lead["email"].(string); e != "" {
+			emails[keysync.NormalizeEmail(e)] = true
+		}
+	}
+	n := 0
+	for _, c := range leadsInHubSpot() {
+		if emails[keysync.NormalizeEmail(c["email"])] {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // syncLeads creates in HubSpot the leads it lacks.

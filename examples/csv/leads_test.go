@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -127,9 +128,41 @@ func TestCommand_Main(t *testing.T) {
 		&stdout, &stderr)
 
 	require.Equal(t, 0, code, stderr.String())
-	assert.Contains(t, stdout.String(), "HubSpot: a built-in fake holding 4 of the leads\n")
+	// One of the fake's 4 contacts is not in the sample: 3 leads are
+	// already in HubSpot.
+	assert.Contains(t, stdout.String(),
+		"HubSpot: a built-in fake holding 4 contacts, 3 of them leads in this file\n")
+	assert.Contains(t, stdout.String(), "Already in HubSpot: 3 leads")
 	assert.Contains(t, stdout.String(),
 		"Summary: created 7, updated 0, unchanged 3, skipped 2 (missing key 1, duplicate 1)")
+}
+
+func TestCommand_Main_CountsTheFakesContactsInTheFile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, rows, want string
+	}{
+		{"none", "1,dana@example.com\n", "none of them leads in this file"},
+		{"one, differently cased", "1,Jonas.Berg@FourthCoffee.example\n2,dana@example.com\n",
+			"1 of them leads in this file"},
+		{"all, one twice", "1,ava.nguyen@northwind.example\n2,priya.sharma@contoso.example\n" +
+			"3,tom.baker@tailspin.example\n4,jonas.berg@fourthcoffee.example\n" +
+			"5,AVA.NGUYEN@northwind.example\n", "all of them leads in this file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "leads.csv")
+			require.NoError(t, os.WriteFile(path, []byte("id,email\n"+tc.rows), 0o600))
+			var stdout, stderr bytes.Buffer
+
+			code := command().Main(t.Context(), t.Context(), []string{"-file", path},
+				func(string) string { return "" }, &stdout, &stderr)
+
+			require.Equal(t, 0, code, stderr.String())
+			assert.Contains(t, stdout.String(),
+				"HubSpot: a built-in fake holding 4 contacts, "+tc.want+"\n")
+		})
+	}
 }
 
 func TestLeadToContact(t *testing.T) {
@@ -150,4 +183,18 @@ func TestRun_MissingFile(t *testing.T) {
 	err := run(t.Context(), flags{file: filepath.Join(t.TempDir(), "nope.csv")}, env,
 		io.Discard, io.Discard)
 	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestCommand_Main_NamesItselfOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "leads.csv")
+	require.NoError(t, os.WriteFile(path, []byte("email\na@example.com\n"), 0o600))
+	var stdout, stderr bytes.Buffer
+
+	code := command().Main(t.Context(), t.Context(), []string{"-file", path},
+		func(string) string { return "" }, &stdout, &stderr)
+
+	assert.Equal(t, 1, code)
+	assert.Equal(t, fmt.Sprintf("csv: the header has no id column %q in %s\n", "id", path),
+		stderr.String())
 }

@@ -302,7 +302,7 @@ func TestCommand_Main(t *testing.T) {
 				return "pat-na1-secret-hubspot-token"
 			}
 			return ""
-		}, 1, "", "set both PIPEDRIVE_API_TOKEN and HUBSPOT_TOKEN"},
+		}, 1, "", "oneway: set both PIPEDRIVE_API_TOKEN and HUBSPOT_TOKEN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -17,9 +17,13 @@
 //	                    their last-synced fields (email, names, phone) in
 //	                    this bbolt file, so that edits propagate too
 //
+// A dry run never creates or changes the state file: it reads the file when
+// it exists, and otherwise plans from an empty state, as a first run would.
+// A run that fails before committing any state removes the file it created.
+//
 // Against the fakes, -state uses a temporary file instead (the fakes start
-// afresh every time) and edits two people between the first and second of
-// three runs, to show the edits arrive on the other side.
+// afresh every time), says so, and edits two people between the first and
+// second of three runs, to show the edits arrive on the other side.
 //
 // Ctrl-C (or SIGTERM) lets the run in progress finish, prints its report and
 // exits; a second Ctrl-C cancels that run too.

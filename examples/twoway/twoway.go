@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/keysync/sync"
 	"github.com/keysync/sync/examples/internal/demo"
+	"github.com/keysync/sync/memory"
 	"github.com/keysync/sync/state/boltstore"
 )
 
@@ -24,7 +27,8 @@ for your accounts, and carries it out with -apply.
 
 With -state FILE the sync is stateful: it keeps the links between records
 and their last-synced values in FILE (a bbolt database), so edits made on
-either side since the last run propagate too.
+either side since the last run propagate too. A dry run reads FILE but
+never creates or changes it.
 `
 
 // pair names this sync in the state file.
@@ -67,18 +71,17 @@ func run(stop, runCtx context.Context, o options, env demo.Env, stdout, stderr i
 	opts := m.TwoWay()
 	opts.DryRun = o.DryRun(sys)
 	opts.Logger = sys.Logger
+	var where string
 	if o.state != "" {
-		store, path, err := openState(o.state, sys.Fake())
+		st, err := openState(runCtx, o.state, sys.Fake(), opts.DryRun)
 		if err != nil {
 			return err
 		}
-		defer store.Close()
-		if path != o.state {
-			defer os.RemoveAll(filepath.Dir(path))
-		}
-		opts.State, opts.Pair, opts.Fields = store, pair, m.Fields()
+		defer st.close()
+		opts.State, opts.Pair, opts.Fields = st.store, pair, m.Fields()
+		where = st.where
 	}
-	intro(stdout, sys, m, opts)
+	intro(stdout, sys, m, opts, where)
 
 	runs := 1
 	if sys.Fake() && o.Every == 0 {
@@ -108,26 +111,85 @@ func run(stop, runCtx context.Context, o options, env demo.Env, stdout, stderr i
 	})
 }
 
-// openState opens the state file. The fakes start afresh in every process,
-// so their state does too: with them, it uses a new file in a temporary
-// directory, which the caller removes, instead of path.
-func openState(path string, fake bool) (*boltstore.Store, string, error) {
-	if fake {
-		dir, err := os.MkdirTemp("", "keysync-state-")
-		if err != nil {
-			return nil, "", err
-		}
-		path = filepath.Join(dir, filepath.Base(path))
+// state is the store a run keeps its state in.
+type state struct {
+	store sync.StateStore
+
+	// where says where the state is kept, for the intro.
+	where string
+
+	// close closes the store and removes what it should not leave behind.
+	close func()
+}
+
+// openState opens the state for -state path:
+//
+//   - The fakes start afresh in every process, so their state does too: it
+//     is kept in a new file in a temporary directory, removed on close.
+//   - A dry run writes nothing, the state included: it reads path when the
+//     file exists and otherwise plans from an empty state in memory,
+//     without creating the file.
+//   - A run that applies keeps the state in path, creating the file. When
+//     it created the file and nothing was committed to it (the run failed
+//     before writing), close removes the file again.
+func openState(ctx context.Context, path string, fake, dryRun bool) (*state, error) {
+	_, err := os.Stat(path)
+	exists := !errors.Is(err, fs.ErrNotExist) // else Open reports the error
+	switch {
+	case fake:
+		return openTempState(path)
+	case dryRun && !exists:
+		store := memory.NewStateStore()
+		return &state{store: store, close: func() { _ = store.Close() },
+			where: fmt.Sprintf("State: %s does not exist yet, so this dry run plans from "+
+				"an empty state and does not create it.", path)}, nil
 	}
 	store, err := boltstore.Open(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("opening the state: %w", err)
+		return nil, fmt.Errorf("opening the state: %w", err)
 	}
-	return store, path, nil
+	st := &state{store: store, where: "State: kept in " + path + "."}
+	switch {
+	case dryRun:
+		st.where = "State: read from " + path + " (the dry run does not change it)."
+	case !exists:
+		st.where = "State: kept in " + path + ", a new file."
+	}
+	st.close = func() {
+		ps, err := store.PairState(context.WithoutCancel(ctx), pair)
+		_ = store.Close()
+		if !exists && err == nil && ps.Revision == 0 {
+			_ = os.Remove(path) // holds no state: as if never created
+		}
+	}
+	return st, nil
+}
+
+// openTempState opens a new state file in a temporary directory, named
+// like path, for a run on the fakes.
+func openTempState(path string) (*state, error) {
+	dir, err := os.MkdirTemp("", "keysync-state-")
+	if err != nil {
+		return nil, err
+	}
+	store, err := boltstore.Open(filepath.Join(dir, filepath.Base(path)))
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("opening the state: %w", err)
+	}
+	return &state{store: store,
+		where: "State: kept in a temporary file for this demo (the fakes start empty " +
+			"each time); with real accounts it is kept in " + path + ".",
+		close: func() {
+			_ = store.Close()
+			_ = os.RemoveAll(dir)
+		}}, nil
 }
 
 // intro says what is about to happen.
-func intro(w io.Writer, sys *demo.Systems, m demo.Mapping, opts sync.TwoWayOptions) {
+// where says where the state is kept ("" when stateless).
+func intro(w io.Writer, sys *demo.Systems, m demo.Mapping, opts sync.TwoWayOptions,
+	where string) {
 	fmt.Fprintln(w, "keysync two-way sync: Pipedrive persons ↔ HubSpot contacts")
 	demo.PrintSystems(w, sys)
 	fmt.Fprintf(w, "Matching Pipedrive %s with HubSpot %s (trimmed, lower-cased);\n",
@@ -136,6 +198,7 @@ func intro(w io.Writer, sys *demo.Systems, m demo.Mapping, opts sync.TwoWayOptio
 	if opts.State != nil {
 		fmt.Fprintln(w, "Stateful: links and last-synced email, names and phone are kept, "+
 			"so edits on either side propagate too.")
+		fmt.Fprintln(w, where)
 	}
 	if opts.DryRun {
 		fmt.Fprintln(w, "DRY RUN: nothing is written. Run with -apply to write.")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/keysync/sync"
 	"github.com/keysync/sync/examples/internal/demo"
+	"github.com/keysync/sync/state/boltstore"
 )
 
 func openFakes(t *testing.T, n8n bool) *demo.Systems {
@@ -170,6 +172,12 @@ func TestRun_FakesSyncTwice(t *testing.T) {
 	assert.Contains(t, out, "=== Run 2")
 	assert.Contains(t, out, "nothing written, both systems were already in step.")
 	assert.NotContains(t, out, "=== Run 3")
+	// Noah Kim, entered twice in Pipedrive, was copied to HubSpot in run 1;
+	// run 2 explains why HubSpot's copy cannot go back.
+	_, run2, _ := strings.Cut(out, "=== Run 2")
+	assert.Regexp(t, `\n    - contact \d+ "Noah Kim" <noah.kim@adatum.example>: its email `+
+		`matches 2 persons in Pipedrive \(person 29 and person 32, the duplicate skipped `+
+		`above\), so keysync will not guess \(ambiguous\)\n`, run2)
 }
 
 func TestRun_AgainstRealServicesIsADryRunWithoutApply(t *testing.T) {
@@ -237,6 +245,9 @@ func TestRun_StatefulOnFakesPropagatesEdits(t *testing.T) {
 				`phones "+1 415 555 0199"`)
 			assert.Contains(t, runs[2], "2 records written.")
 			assert.Contains(t, runs[3], "nothing written, both systems were already in step.")
+			assert.Contains(t, runs[0], "\nState: kept in a temporary file for this demo "+
+				"(the fakes start empty each time); with real accounts it is kept in "+
+				state+".\n")
 			assert.NoFileExists(t, state, "the fakes' state is temporary")
 		})
 	}
@@ -257,17 +268,96 @@ func TestRun_StatefulAgainstRealServices(t *testing.T) {
 		return stdout.String()
 	}
 
+	// A dry run plans from an empty state and leaves no file behind.
 	out := syncRun(false)
 	assert.Contains(t, out, "8 records would be written.")
+	assert.Contains(t, out, "\nState: "+state+" does not exist yet, so this dry run plans "+
+		"from an empty state and does not create it.\n")
 	assert.Equal(t, 0, demo.HubSpotWrites(hf)+demo.PipedriveWrites(pf))
+	assert.NoFileExists(t, state)
 
 	out = syncRun(true)
+	assert.Contains(t, out, "\nState: kept in "+state+", a new file.\n")
 	assert.Contains(t, out, "8 records written.")
 	assert.FileExists(t, state)
 	writes := demo.HubSpotWrites(hf) + demo.PipedriveWrites(pf)
+	saved, err := os.ReadFile(state)
+	require.NoError(t, err)
+
+	// A dry run reads the existing state: it has nothing left to do, and
+	// the state is unchanged.
+	out = syncRun(false)
+	assert.Contains(t, out, "\nState: read from "+state+" (the dry run does not change it).\n")
+	assert.Contains(t, out, "0 records would be written.")
+	assertSameState(t, saved, state)
 
 	// A later process with the same state file finds nothing to do.
 	out = syncRun(true)
+	assert.Contains(t, out, "\nState: kept in "+state+".\n")
 	assert.Contains(t, out, "nothing written")
 	assert.Equal(t, writes, demo.HubSpotWrites(hf)+demo.PipedriveWrites(pf))
+}
+
+// assertSameState checks that the state file at path holds the links and
+// pair state of the file content saved.
+func assertSameState(t *testing.T, saved []byte, path string) {
+	t.Helper()
+	dump := func(file string) (sync.PairState, []sync.Link) {
+		store, err := boltstore.Open(file)
+		require.NoError(t, err)
+		defer store.Close()
+		ps, err := store.PairState(t.Context(), pair)
+		require.NoError(t, err)
+		var links []sync.Link
+		for l, err := range store.Links(t.Context(), pair) {
+			require.NoError(t, err)
+			links = append(links, l)
+		}
+		return ps, links
+	}
+	before := filepath.Join(t.TempDir(), "before.db")
+	require.NoError(t, os.WriteFile(before, saved, 0o600))
+	wantState, wantLinks := dump(before)
+	gotState, gotLinks := dump(path)
+	assert.Equal(t, wantState, gotState)
+	assert.Equal(t, wantLinks, gotLinks)
+	assert.NotEmpty(t, gotLinks)
+}
+
+func TestRun_FailedStatefulRunAgainstRealServices(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		apply      bool
+		existing   bool
+		wantExists bool
+	}{
+		{"dry run, no state file", false, false, false},
+		{"applying, no state file", true, false, false},
+		{"applying, existing state file", true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pf, hf := demo.StartFakes(demo.People())
+			t.Cleanup(pf.Close)
+			t.Cleanup(hf.Close)
+			env := demo.FakeEnv(pf, hf)
+			state := filepath.Join(t.TempDir(), "keysync.db")
+			if tc.existing {
+				o := options{Flags: demo.Flags{Apply: true}, state: state}
+				require.NoError(t, run(t.Context(), t.Context(), o, env, io.Discard, io.Discard))
+			}
+			env.HubSpotToken = "pat-na1-00000000-wrong-token"
+			o := options{Flags: demo.Flags{Apply: tc.apply}, state: state}
+
+			err := run(t.Context(), t.Context(), o, env, io.Discard, io.Discard)
+
+			require.ErrorIs(t, err, sync.ErrUnauthorized)
+			if tc.wantExists {
+				assert.FileExists(t, state)
+			} else {
+				assert.NoFileExists(t, state)
+			}
+		})
+	}
 }

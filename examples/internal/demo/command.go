@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Command is the command-line scaffolding of a demo: flags, usage, exit
@@ -52,13 +53,24 @@ func (c Command) Main(stop, runCtx context.Context, args []string, getenv func(s
 	}
 	if c.Check != nil {
 		if err := c.Check(); err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
+			c.printError(stderr, err)
 			return 2
 		}
 	}
 	if err := c.Run(stop, runCtx, EnvFrom(getenv), stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
+		c.printError(stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// printError writes err on a line of its own after the command's name,
+// which it does not repeat when err's text already starts with it (as the
+// errors of a package main named after its command may).
+func (c Command) printError(w io.Writer, err error) {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, c.Name+": ") {
+		msg = c.Name + ": " + msg
+	}
+	fmt.Fprintln(w, msg)
 }

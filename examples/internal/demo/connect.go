@@ -22,7 +22,9 @@ const (
 
 // ErrPartialCredentials means one service has credentials and the other has
 // none: the demos run against both real services or against both fakes.
-var ErrPartialCredentials = errors.New("demo: set both " + EnvPipedriveToken + " and " +
+// Its text is written for the person running a demo, which prints it after
+// its own name ([Command.Main]), so it names no package.
+var ErrPartialCredentials = errors.New("set both " + EnvPipedriveToken + " and " +
 	EnvHubSpotToken + " to use the real services, or neither to use the built-in fakes")
 
 // Env is where the demos find the two systems. Its String and GoString

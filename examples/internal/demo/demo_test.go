@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"runtime"
 	"syscall"
 	"testing"
@@ -425,4 +427,84 @@ func TestFields(t *testing.T) {
 	assert.Equal(t, sync.Item{"properties": map[string]any{"lastname": "Patel-Smith", "phone": ""}},
 		f.B.Set(map[string]string{"last": "Patel-Smith", "phone": ""}, sync.Item{"id": "1"}))
 	assert.Nil(t, f.B.Set(map[string]string{"first": "Riley"}, nil))
+}
+
+func TestCommand_MainPrintsErrorsAfterItsName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a plain error", errors.New("listing: boom"), "csv: listing: boom\n"},
+		{"an error that names the command already",
+			fmt.Errorf("%w %q", errors.New("csv: no id column"), "id"),
+			"csv: no id column \"id\"\n"},
+		{"a wrapped error of another package", fmt.Errorf("reading: %w",
+			errors.New("csv: no id column")), "csv: reading: csv: no id column\n"},
+		{"partial credentials", ErrPartialCredentials, "csv: set both PIPEDRIVE_API_TOKEN " +
+			"and HUBSPOT_TOKEN to use the real services, or neither to use the built-in fakes\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			c := Command{Name: "csv", Register: func(*flag.FlagSet) {},
+				Run: func(context.Context, context.Context, Env, io.Writer, io.Writer) error {
+					return tc.err
+				}}
+
+			code := c.Main(t.Context(), t.Context(), nil, func(string) string { return "" },
+				&stdout, &stderr)
+
+			assert.Equal(t, 1, code)
+			assert.Equal(t, tc.want, stderr.String())
+			assert.Empty(t, stdout.String())
+		})
+	}
+}
+
+func TestPrintReport_AmbiguousBecauseOfADuplicate(t *testing.T) {
+	t.Parallel()
+	ids := func(it sync.Item) string { return fmt.Sprint(it["id"]) }
+	const key = "noah@x.example"
+	person := func(id int) sync.Item {
+		return sync.Item{"id": id, "name": "Noah",
+			"emails": []any{map[string]any{"value": key}}}
+	}
+	copied := sync.Entry{Direction: "Pipedrive→HubSpot", Index: 0, Key: key,
+		Outcome: sync.Unchanged, Source: person(29)}
+	dup := func(id int) sync.Entry {
+		return sync.Entry{Direction: "Pipedrive→HubSpot", Index: id, Key: key,
+			Outcome: sync.Skipped, Reason: sync.ReasonDuplicate, Source: person(id)}
+	}
+	ambiguous := sync.Entry{Direction: "HubSpot→Pipedrive", Key: key, Outcome: sync.Skipped,
+		Reason: sync.ReasonAmbiguous, Detail: "matches 2 Pipedrive records (id 29, id 32)",
+		Source: sync.Item{"id": "151", "properties": map[string]any{
+			"firstname": "Noah", "email": key}}}
+	for _, tc := range []struct {
+		name    string
+		entries []sync.Entry
+		want    string
+	}{
+		{"the duplicate listed above", []sync.Entry{copied, dup(32), ambiguous},
+			`contact 151 "Noah" <noah@x.example>: its email matches 2 persons in Pipedrive ` +
+				"(person 29 and person 32, the duplicate skipped above), " +
+				"so keysync will not guess (ambiguous)\n"},
+		{"duplicates listed below", []sync.Entry{ambiguous, copied, dup(32), dup(40)},
+			`contact 151 "Noah" <noah@x.example>: its email matches 3 persons in Pipedrive ` +
+				"(person 29, person 32 and person 40, the duplicates skipped below), " +
+				"so keysync will not guess (ambiguous)\n"},
+		{"no duplicate in the report", []sync.Entry{copied, ambiguous},
+			`contact 151 "Noah" <noah@x.example>: its email matches more than one person, ` +
+				"so keysync will not guess " +
+				"(ambiguous: matches 2 Pipedrive records (id 29, id 32))\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			PrintReport(&b, sync.Report{Entries: tc.entries},
+				PipedriveSystem(ids), HubSpotSystem(ids))
+			assert.Contains(t, b.String(), "\n    - "+tc.want)
+		})
+	}
 }

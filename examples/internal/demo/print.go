@@ -97,7 +97,7 @@ func PrintReport(w io.Writer, r sync.Report, systems ...System) {
 	}
 	for _, dir := range r.Directions() {
 		from, to, _ := strings.Cut(dir, "→")
-		p := printer{w: w, from: systemOr(byName, from), to: systemOr(byName, to)}
+		p := printer{w: w, from: systemOr(byName, from), to: systemOr(byName, to), all: r}
 		p.direction(r.Direction(dir))
 	}
 	if len(r.Entries) == 0 {
@@ -118,6 +118,7 @@ func systemOr(m map[string]System, name string) System {
 type printer struct {
 	w        io.Writer
 	from, to System
+	all      sync.Report // every direction, for explanations across them
 }
 
 func (p printer) direction(r sync.Report) {
@@ -348,6 +349,9 @@ func (p printer) why(r sync.Report, e sync.Entry) string {
 				p.from.ref(j.Source))
 		}
 	case sync.ReasonAmbiguous:
+		if why := p.duplicates(e); why != "" {
+			return why
+		}
 		return fmt.Sprintf("its email matches more than one %s, so keysync will not guess "+
 			"(ambiguous: %s)", p.to.Noun, e.Detail)
 	}
@@ -361,6 +365,39 @@ func (p printer) why(r sync.Report, e sync.Entry) string {
 		why = append(why, e.Err.Error())
 	}
 	return strings.Join(why, ": ")
+}
+
+// duplicates explains an ambiguous entry whose key the opposite direction
+// of the report skipped as a duplicate: the records it matches are the
+// ones listed there, such as a person entered twice whose first copy an
+// earlier run copied to the other system. It returns "" for other entries.
+func (p printer) duplicates(e sync.Entry) string {
+	back := p.to.Name + "→" + p.from.Name
+	var refs []string
+	dups := 0
+	for _, x := range p.all.Direction(back).Entries {
+		if x.Key != e.Key || x.Source == nil {
+			continue
+		}
+		refs = append(refs, p.to.ref(x.Source))
+		if x.Reason == sync.ReasonDuplicate {
+			dups++
+		}
+	}
+	if dups == 0 || len(refs) < 2 {
+		return ""
+	}
+	where := "above"
+	if slices.Index(p.all.Directions(), back) > slices.Index(p.all.Directions(), e.Direction) {
+		where = "below"
+	}
+	skipped := "the duplicate skipped " + where
+	if dups > 1 {
+		skipped = "the duplicates skipped " + where
+	}
+	list := strings.Join(refs[:len(refs)-1], ", ") + " and " + refs[len(refs)-1]
+	return fmt.Sprintf("its email matches %d %s in %s (%s, %s), so keysync will not guess "+
+		"(ambiguous)", len(refs), p.to.Nouns, p.to.Name, list, skipped)
 }
 
 // earlier returns the first entry before e that holds e's key, or nil.
