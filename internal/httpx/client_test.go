@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"
@@ -306,6 +307,22 @@ func TestClient_Do_retryAfter(t *testing.T) {
 		assert.EqualValues(t, 2, s.hits.Load())
 		assert.Contains(t, logs.String(), `"retry_in":20000000`)
 	})
+}
+
+func TestClient_Do_lastAttemptLogsNoRetry(t *testing.T) {
+	t.Parallel()
+	s := newScript(t, status(503, `{}`), status(503, `{}`), status(503, `{}`))
+	var logs bytes.Buffer
+	cfg := testConfig(s.srv.URL)
+	cfg.RetryMax = 2
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newTestClient(t, cfg)
+	_, err := c.Do(t.Context(), get("/x"))
+	require.Error(t, err)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Len(t, lines, 3)
+	assert.Contains(t, lines[1], `"retry_in"`, "the second attempt is retried")
+	assert.NotContains(t, lines[2], `"retry_in"`, "the last attempt is not")
 }
 
 func TestClient_retryAfterParsing(t *testing.T) {

@@ -165,7 +165,7 @@ func (a *attempt) logAttempt(ctx context.Context, resp *http.Response, err error
 	if err != nil {
 		attrs = append(attrs, slog.String("error", a.c.redact(unwrapURLError(err).Error())))
 	}
-	if retry {
+	if retry && a.n <= a.c.cfg.RetryMax { // past RetryMax, retryablehttp gives up
 		attrs = append(attrs, slog.Duration("retry_in", a.next))
 	}
 	a.c.log.LogAttrs(ctx, slog.LevelDebug, "http request", attrs...)
