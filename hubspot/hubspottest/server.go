@@ -295,17 +295,5 @@ func (s *Server) sleep(r *http.Request) bool {
 	s.mu.Lock()
 	d := s.latency
 	s.mu.Unlock()
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.done:
-		return false
-	}
+	return fakeserver.Wait(r, d, s.done)
 }

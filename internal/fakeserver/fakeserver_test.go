@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,33 @@ func httptestRequest(t *testing.T) *http.Request {
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://fake.invalid/", nil)
 	require.NoError(t, err)
 	return req
+}
+
+func TestWait(t *testing.T) {
+	t.Parallel()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	open := make(chan struct{})
+	closed := make(chan struct{})
+	close(closed)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+
+	tests := []struct {
+		name string
+		r    *http.Request
+		d    time.Duration
+		done chan struct{}
+		want bool
+	}{
+		{"no latency", req, 0, open, true},
+		{"latency runs out", req, time.Millisecond, open, true},
+		{"client gone", req.WithContext(ctx), time.Hour, open, false},
+		{"server closed", req, time.Hour, closed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, Wait(tt.r, tt.d, tt.done))
+		})
+	}
 }

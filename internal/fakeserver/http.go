@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"time"
 )
 
 // StatusWriter is an http.ResponseWriter that notes the first status
@@ -65,4 +66,23 @@ func (t Transport) RoundTrip(req *http.Request) (resp *http.Response, err error)
 	resp = rec.Result()
 	resp.Request = req
 	return resp, nil
+}
+
+// Wait blocks for d, the latency a fake injects, and reports whether it ran
+// out: false when the client went away (r's context ended) or the server
+// closed (done was closed) first. A d of zero or less returns true at once.
+func Wait(r *http.Request, d time.Duration, done <-chan struct{}) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-done:
+		return false
+	}
 }

@@ -160,19 +160,7 @@ func (s *Server) wait(r *http.Request) bool {
 	s.mu.Lock()
 	d := s.latency
 	s.mu.Unlock()
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-s.done:
-		return false
-	}
+	return fakeserver.Wait(r, d, s.done)
 }
 
 // authenticate returns the request's token when it is valid. A token in
