@@ -84,6 +84,15 @@ type Link struct {
 	// reported again on every run until the values agree or one side changes.
 	Conflicts []string `json:"conflicts,omitempty"`
 
+	// ResolvedA and ResolvedB hold, per field, the value a settled conflict
+	// gives each side while the write of that value to A (or B) is not yet
+	// confirmed. They are stored before the writes, with the bases set to
+	// the values the sides held when the conflict was settled, so that a run
+	// cut short between the writes to the two sides finishes the resolution
+	// instead of taking the side not yet written for an edit.
+	ResolvedA map[string]string `json:"resolvedA,omitempty"`
+	ResolvedB map[string]string `json:"resolvedB,omitempty"`
+
 	// Synced is when the link was last written by a run.
 	Synced time.Time `json:"synced,omitzero"`
 }
@@ -93,6 +102,8 @@ func (l Link) Clone() Link {
 	l.BaseA = maps.Clone(l.BaseA)
 	l.BaseB = maps.Clone(l.BaseB)
 	l.Conflicts = slices.Clone(l.Conflicts)
+	l.ResolvedA = maps.Clone(l.ResolvedA)
+	l.ResolvedB = maps.Clone(l.ResolvedB)
 	return l
 }
 
@@ -190,6 +201,16 @@ type StateStore interface {
 	Close() error
 }
 
+// LockChecker is an optional interface of a [StateStore] whose run locks
+// can be lost while held, such as a lock tied to a database session.
+// [TwoWay] and [ApplyPlan] call Held before each batch of writes and stop,
+// writing nothing more, when it returns an error.
+type LockChecker interface {
+	// Held returns nil when this store still holds the run lock of pair,
+	// else an error saying why not.
+	Held(ctx context.Context, pair string) error
+}
+
 // Errors of state stores and stateful syncs.
 var (
 	// ErrLocked means another run holds the run lock of the sync pair.
@@ -263,8 +284,9 @@ type FieldMapping struct {
 // numbers as JavaScript prints them, bools as "true" or "false", objects and
 // arrays as compact JSON, and null or a missing value as "". Set builds an
 // item holding each given field at its path, creating objects and arrays
-// on the way; for an update it starts from a copy of the existing record's
-// top-level fields on those paths, so that writing "emails[0].value" keeps
+// on the way. Objects hold only the paths written, so that updating
+// "properties.phone" sends no other property; an array on a path is copied
+// whole from the existing record, so that writing "emails[0].value" keeps
 // the person's other emails. A field given as "" is written as "".
 func FieldPaths(paths map[string]string) (FieldSide, error) {
 	parsed := make(map[string]KeyPath, len(paths))
@@ -302,7 +324,9 @@ const (
 
 	// ConflictNewest keeps the value of the record modified last, by each
 	// side's [Identifier.ModifiedAt]. When either time is unknown or they
-	// are equal, the conflict is left as with ConflictReportOnly.
+	// are equal, the conflict is left as with ConflictReportOnly. The times
+	// are those of whole records, not of fields: a record edited last in
+	// another field wins a conflict on a field it changed earlier.
 	ConflictNewest ConflictMode = "newest"
 
 	// ConflictCustom asks ConflictPolicy.Resolve.
@@ -344,14 +368,29 @@ type Conflict struct {
 	ModifiedA time.Time `json:"modifiedA,omitzero"`
 	ModifiedB time.Time `json:"modifiedB,omitzero"`
 
-	// Kept says how the conflict was settled: "A" or "B" when that side's
-	// value won, "value" when Resolve chose another value (in Value), and ""
-	// when it was left unresolved.
-	Kept string `json:"kept,omitempty"`
+	// Kept says how the conflict was settled: [KeptA] or [KeptB] when that
+	// side's value won, [KeptValue] when Resolve chose another value (in
+	// Value), and [KeptNone] when it was left unresolved.
+	Kept Kept `json:"kept,omitempty"`
 
 	// Value is the value both sides get, when the conflict was settled.
 	Value string `json:"value,omitempty"`
 }
+
+// Kept says how a [Conflict] was settled.
+type Kept string
+
+// The ways a conflict is settled.
+const (
+	// KeptNone: the conflict was left unresolved.
+	KeptNone Kept = ""
+	// KeptA: A's value won and is written to B.
+	KeptA Kept = "A"
+	// KeptB: B's value won and is written to A.
+	KeptB Kept = "B"
+	// KeptValue: ConflictPolicy.Resolve chose a new value, written to both.
+	KeptValue Kept = "value"
+)
 
 // DeleteMode says what a stateful [TwoWay] does when a linked record has
 // disappeared from one side (deleted or archived there).
@@ -393,9 +432,10 @@ type DeletePolicy struct {
 	Max int
 
 	// MaxShare is the largest share (0 to 1) of the linked pairs a run may
-	// delete, checked only when the run would delete more than 10 records.
-	// When more are due, the run deletes none and reports why. Zero means
-	// [DefaultMaxDeleteShare]; a negative value turns the check off.
+	// delete, though a run may always delete [MinDeleteAllowance] records,
+	// so that small pairs stay usable. When more are due, the run deletes
+	// none and reports why. Zero means [DefaultMaxDeleteShare]; a negative
+	// value turns the check off; a value over 1 is refused.
 	MaxShare float64
 
 	// OnlyCreated restricts deletes to records that this sync created (the
@@ -407,6 +447,10 @@ type DeletePolicy struct {
 // DefaultMaxDeleteShare is the share of linked pairs a run may delete when
 // DeletePolicy.MaxShare is zero.
 const DefaultMaxDeleteShare = 0.1
+
+// MinDeleteAllowance is how many deletions a run may make whatever
+// DeletePolicy.MaxShare says (DeletePolicy.Max still applies).
+const MinDeleteAllowance = 2
 
 // HeldDelete is a quarantined deletion, as DeletePolicy.Confirm sees it.
 type HeldDelete struct {
@@ -634,6 +678,12 @@ const (
 	// deleted more than DeletePolicy allows.
 	ReasonDeleteGuard Reason = "delete guard"
 
+	// ReasonEditedDeleted: a record was deleted on one side while its
+	// counterpart was edited since the last sync. The edit wins: the
+	// counterpart is kept (not deleted, whatever the DeletePolicy) and
+	// created again on the side where it was deleted.
+	ReasonEditedDeleted Reason = "edited and deleted"
+
 	// ReasonNotCreated: a deletion was not propagated because the record to
 	// delete was not created by this sync (DeletePolicy.OnlyCreated).
 	ReasonNotCreated Reason = "not created by sync"
@@ -694,7 +744,9 @@ func fieldText(v any) string {
 }
 
 // setPaths builds the write shape holding fields at their key paths (see
-// [FieldPaths]).
+// [FieldPaths]): objects hold only the paths written, so that an update of
+// properties.phone sends no other property, while an array a path goes
+// through is copied whole from existing, as APIs replace arrays whole.
 func setPaths(paths map[string]KeyPath, fields map[string]string, existing Item) Item {
 	out := Item{}
 	names := slices.Sorted(maps.Keys(fields))
@@ -704,14 +756,39 @@ func setPaths(paths map[string]KeyPath, fields map[string]string, existing Item)
 			continue
 		}
 		top := kp.keys[0]
-		if _, done := out[top]; !done {
-			if v, ok := existing[top]; ok && len(kp.keys) > 1 {
-				out[top] = cloneJSON(v)
-			}
-		}
-		out[top] = setAt(out[top], kp.keys[1:], fields[f])
+		out[top] = setSparse(out[top], existing[top], kp.keys[1:], fields[f])
 	}
 	return out
+}
+
+// setSparse returns v with value stored at the path keys inside it,
+// creating objects that hold only that path; where the path meets an array
+// of was (the existing value at v's place), v starts as a copy of it.
+func setSparse(v, was any, keys []string, value string) any {
+	if len(keys) == 0 {
+		return value
+	}
+	if _, ok := v.([]any); ok {
+		return setAt(v, keys, value)
+	}
+	if arr, ok := was.([]any); ok && v == nil {
+		if _, isIndex := arrayIndex(keys[0]); isIndex {
+			return setAt(cloneJSON(arr), keys, value)
+		}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		if _, isIndex := arrayIndex(keys[0]); isIndex {
+			return setAt(v, keys, value)
+		}
+		m = map[string]any{}
+	}
+	var child any
+	if wm, ok := was.(map[string]any); ok {
+		child = wm[keys[0]]
+	}
+	m[keys[0]] = setSparse(m[keys[0]], child, keys[1:], value)
+	return m
 }
 
 // setAt returns v with value stored at the path keys inside it, creating

@@ -436,8 +436,13 @@ func maxBatch(dst Destination, arg string) (int, error) {
 	return n, nil
 }
 
-// TwoWayOptions configures [TwoWay]. The zero value of every field except
-// the keys and the two mapping functions is usable.
+// TwoWayOptions configures [TwoWay]. Without State, the zero value of every
+// field except the keys and the two mapping functions is usable, and the
+// fields that only a stateful sync reads (Pair, Fields, Conflicts, Deletes,
+// Incremental) must be left zero. With State set, Pair and Fields are
+// required, AToB and BToA are not used, and the zero value of every other
+// field is usable: conflicts are reported only, deletions ignored, and both
+// sides listed in full on every run.
 type TwoWayOptions struct {
 	// AKey and BKey are the key paths of the match key in records of A and
 	// B as their connectors list them (see Options.SourceKey). BKey defaults
@@ -585,6 +590,27 @@ func TwoWay(ctx context.Context, a, b Connector, opts TwoWayOptions) (Report, er
 	return r.finish(ctx), r.writeErr(err)
 }
 
+// statefulOnly returns the name of an option set that only a stateful sync
+// uses, or "".
+func (o TwoWayOptions) statefulOnly() string {
+	d := o.Deletes
+	switch {
+	case o.Pair != "":
+		return "Pair"
+	case o.Fields.A.Get != nil || o.Fields.A.Set != nil ||
+		o.Fields.B.Get != nil || o.Fields.B.Set != nil:
+		return "Fields"
+	case o.Conflicts.Mode != "" || o.Conflicts.Resolve != nil:
+		return "Conflicts"
+	case d.InA != "" || d.InB != "" || d.Confirm != nil || d.Max != 0 || d.MaxShare != 0 ||
+		d.OnlyCreated:
+		return "Deletes"
+	case o.Incremental != (IncrementalOptions{}):
+		return "Incremental"
+	}
+	return ""
+}
+
 // twoWayConfig is validated TwoWayOptions.
 type twoWayConfig struct {
 	aName, bName   string
@@ -607,6 +633,10 @@ func (o TwoWayOptions) config(a, b Connector) (twoWayConfig, error) {
 		return c, optionsError("BToA", "a mapping function is required", nil)
 	case c.aName == c.bName:
 		return c, optionsError("BName", "must differ from AName", nil)
+	}
+	if f := o.statefulOnly(); f != "" {
+		return c, optionsError(f, "is used only by a stateful sync: set State, or leave it zero",
+			nil)
 	}
 
 	var err error

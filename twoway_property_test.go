@@ -252,7 +252,11 @@ func (w *world) checkRound(p *keysync.Plan, round int) {
 	for _, ed := range last {
 		own := w.record(ed.side, ed.id)
 		if own == nil {
-			continue // deleted afterwards, or its counterpart was
+			// Only the user deletes an edited record: an edit wins over
+			// the deletion of its counterpart.
+			require.Contains(t, w.dels[ed.side], ed.id, "round %d: edited record %+v deleted",
+				round, ed)
+			continue
 		}
 		l := byA[ed.id]
 		other := w.record(keysync.SideB, l.B)
@@ -383,7 +387,15 @@ func (c killable) Delete(ctx context.Context, batch []keysync.Item) ([]keysync.W
 // crashScenario seeds a world with records in step and then changes both
 // sides: creates, updates, a key change, conflicts and deletions.
 func crashScenario(t *testing.T, e *env) {
-	e.opts.Conflicts.Mode = keysync.ConflictPreferA
+	// Phone conflicts resolve to a new value, written to both sides; the
+	// others keep A's value.
+	e.opts.Conflicts = keysync.ConflictPolicy{Mode: keysync.ConflictCustom,
+		Resolve: func(c keysync.Conflict) (string, bool) {
+			if c.Field == "phone" {
+				return c.A + "|" + c.B, true
+			}
+			return c.A, true
+		}}
 	e.opts.Deletes = keysync.DeletePolicy{InA: keysync.DeletePropagate,
 		InB: keysync.DeletePropagate, MaxShare: -1}
 	for i := range 8 {

@@ -33,6 +33,10 @@ import (
 // can make a record skipped as a duplicate unique, so that the next run
 // creates it: with duplicate keys the sides may need a few runs to settle.
 
+// BUG(keysync): ConflictNewest compares the modification times of whole
+// records (Identifier.ModifiedAt), not of the conflicting field, so a
+// record edited last in any field wins.
+
 // BUG(keysync): A stateful run holds both listings, every link of the pair
 // and a report entry per record and direction in memory.
 
@@ -77,6 +81,12 @@ func PlanTwoWay(ctx context.Context, a, b Connector, opts TwoWayOptions) (*Plan,
 // the systems since; the writes then overwrite those changes, so apply
 // plans soon after making them.
 //
+// A plan that does not fit the options (other side names, another pair) or
+// holds an operation that lacks what applying it needs (a kind, a side, the
+// link state, the record to update or delete, a Deleter for a delete), as
+// an edited plan decoded from JSON might, is refused with an
+// [*OptionsError] before anything is written.
+//
 // Writes go out in batches and stop as in [OneWay]: on an error matching
 // [ErrUnauthorized], [ErrForbidden] or [ErrRateLimited], at the end of ctx,
 // or after three batches in a row failed as a whole, the rest reported as
@@ -96,6 +106,9 @@ func ApplyPlan(ctx context.Context, a, b Connector, p *Plan, opts TwoWayOptions)
 	if p == nil || p.Pair != cfg.pair {
 		return r.finish(ctx), optionsError("Pair", "the plan is for another sync pair", nil)
 	}
+	if err := cfg.checkPlan(p); err != nil {
+		return r.finish(ctx), err
+	}
 	r.report.directions = p.directions()
 	if err := cfg.lock(ctx); err != nil {
 		return r.finish(ctx), err
@@ -111,6 +124,70 @@ func ApplyPlan(ctx context.Context, a, b Connector, p *Plan, opts TwoWayOptions)
 	}
 	err = (&applier{cfg: cfg, r: r, plan: p, prev: st}).apply(ctx)
 	return r.finish(ctx), err
+}
+
+// checkPlan checks that a plan, perhaps decoded from JSON and edited, fits
+// the configuration and holds what applying each operation needs.
+func (c *stateConfig) checkPlan(p *Plan) error {
+	if p.AName != c.sides[0].name || p.BName != c.sides[1].name {
+		return optionsError("Plan", fmt.Sprintf("the plan's sides are %q and %q, not %q and %q",
+			p.AName, p.BName, c.sides[0].name, c.sides[1].name), nil)
+	}
+	for i := range p.Ops {
+		if problem := c.checkOp(&p.Ops[i]); problem != "" {
+			return optionsError("Plan", fmt.Sprintf("operation %d (%s %s): %s", i, p.Ops[i].Kind,
+				p.Ops[i].Link, problem), nil)
+		}
+	}
+	return nil
+}
+
+// checkOp returns what is wrong with a planned operation, or "".
+func (c *stateConfig) checkOp(op *PlanOp) string {
+	if op.Link == "" {
+		return "no link ID"
+	}
+	switch op.Kind {
+	case PlanLink, PlanUnlink:
+		if op.Kind == PlanLink && (op.State == nil || op.State.ID != op.Link) {
+			return "no link state with the operation's link ID"
+		}
+		return ""
+	case PlanCreate, PlanUpdate, PlanDelete:
+	default:
+		return "unknown kind"
+	}
+	if op.Side != SideA && op.Side != SideB {
+		return fmt.Sprintf("unknown side %q", op.Side)
+	}
+	switch op.Kind {
+	case PlanCreate:
+		switch {
+		case op.State == nil || op.State.ID != op.Link:
+			return "no intent with the operation's link ID"
+		case op.State.Pending != op.Side:
+			return "the intent is not pending on the side written"
+		case op.Write == nil:
+			return "nothing to write"
+		}
+	case PlanUpdate:
+		switch {
+		case op.State == nil || op.State.ID != op.Link:
+			return "no link state with the operation's link ID"
+		case op.RecordID == "" || op.Target == nil:
+			return "no record to update"
+		case op.Write == nil:
+			return "nothing to write"
+		}
+	case PlanDelete:
+		switch {
+		case op.RecordID == "" || op.Target == nil:
+			return "no record to delete"
+		case c.side(op.Side).deleter == nil:
+			return "the " + c.side(op.Side).name + " connector is not a Deleter"
+		}
+	}
+	return ""
 }
 
 // twoWayStateful is TwoWay with TwoWayOptions.State set: plan and apply
@@ -209,10 +286,16 @@ func (c *stateConfig) lock(ctx context.Context) error {
 	return nil
 }
 
+// unlockTimeout bounds the release of a pair's run lock.
+const unlockTimeout = 10 * time.Second
+
 func (c *stateConfig) unlock(ctx context.Context) {
-	// Unlock even when ctx is done; a failure only delays the next run
-	// (stores release the locks of closed connections).
-	_ = c.store.Unlock(context.WithoutCancel(ctx), c.pair)
+	// Unlock even when ctx is done, but give up after unlockTimeout: a
+	// failure only delays the next run (stores release the locks of closed
+	// connections).
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+	defer cancel()
+	_ = c.store.Unlock(uctx, c.pair)
 }
 
 // stateConfig validates the options of a stateful sync without I/O.
@@ -267,6 +350,8 @@ func (o TwoWayOptions) stateConfig(a, b Connector) (*stateConfig, error) {
 // checkStateful checks the options that need no construction.
 func (o TwoWayOptions) checkStateful(a, b Connector) error {
 	switch {
+	case o.State == nil:
+		return optionsError("State", "a StateStore is required", nil)
 	case a == nil:
 		return optionsError("a", "the Connector is nil", nil)
 	case b == nil:
@@ -279,8 +364,8 @@ func (o TwoWayOptions) checkStateful(a, b Connector) error {
 		return optionsError("Fields.B", "Get and Set are required with State", nil)
 	case o.Deletes.Max < 0:
 		return optionsError("Deletes.Max", "is negative", nil)
-	case math.IsNaN(o.Deletes.MaxShare):
-		return optionsError("Deletes.MaxShare", "is NaN", nil)
+	case math.IsNaN(o.Deletes.MaxShare) || o.Deletes.MaxShare > 1:
+		return optionsError("Deletes.MaxShare", "must be at most 1 (or negative)", nil)
 	case o.Incremental.FullEvery < 0:
 		return optionsError("Incremental.FullEvery", "is negative", nil)
 	case o.Incremental.Overlap < 0:
@@ -404,6 +489,12 @@ type planner struct {
 	gone     []goneLink
 	goneSide map[int]Side
 	relinked map[int]bool
+	// retried maps, per side, the ID of a record whose create an earlier run
+	// left unconfirmed (and whose created record is not found) to the ID of
+	// its pending link, which the record's new link or intent takes over.
+	retried [2]map[string]string
+	// byKey maps stored link keys to link indexes, built on first use.
+	byKey map[string]int
 }
 
 // goneLink is a link with a record that has disappeared.
@@ -419,6 +510,7 @@ func newPlanner(cfg *stateConfig, r *run) *planner {
 		p.s[i] = &sideRun{stateSide: ss, l: newListing(ss.name, ss.keys)}
 		p.unlinked[i] = map[string]bool{}
 		p.linkedKeys[i] = map[string]bool{}
+		p.retried[i] = map[string]string{}
 	}
 	return p
 }
@@ -631,7 +723,15 @@ func (p *planner) planLink(ctx context.Context, i int) error {
 	}
 	if m := v.l.Missing; m != "" {
 		if v.idx[sideIndex(m)] < 0 {
-			return nil // one side is still gone (incremental run: unknown)
+			// One side is still gone (incremental run: unknown); a held
+			// deletion stays on the report.
+			if !v.l.Quarantined.IsZero() {
+				p.note(v, m, Held, "", fmt.Sprintf("deleted in %s; deleting the %s record "+
+					"waits for confirmation (held since %s; confirmed only by a full run)",
+					p.side(m).name, p.side(m.Other()).name,
+					v.l.Quarantined.Format(time.RFC3339)))
+			}
+			return nil
 		}
 		v.l.Missing, v.l.Quarantined = "", time.Time{}
 		v.why = append(v.why, "reappeared in "+p.side(m).name)
@@ -660,27 +760,28 @@ func (p *planner) resolvePending(v *pairView) bool {
 	switch len(found) {
 	case 1:
 		id := t.recID(found[0])
+		// The target's base is the record as created (its system may have
+		// rewritten values), as [applier.created] would have stored it.
+		base := maps.Clone(t.get(found[0]))
 		if v.l.Pending == SideA {
-			v.l.A = id
+			v.l.A, v.l.BaseA = id, base
 		} else {
-			v.l.B = id
+			v.l.B, v.l.BaseB = id, base
 		}
 		v.why = append(v.why, "found the record created by an interrupted run")
 		v.l.Pending = ""
 		return true
 	case 0:
-		j, ok := src.byID[srcID]
-		if !ok {
+		if _, ok := src.byID[srcID]; !ok {
 			p.unlinkOps = append(p.unlinkOps, PlanOp{Kind: PlanUnlink, Link: v.l.ID, Key: v.l.Key,
 				Why: "pending create whose source record is gone", Index: -1})
 			return false
 		}
-		src.taken[j] = true
-		keys := src.l.keys(j) // the record's keys now, which the new create will carry
-		if len(keys) == 0 {
-			keys = []string{v.l.Key}
-		}
-		p.planCreate(src, t, j, keys, "retrying a create an interrupted run left unconfirmed")
+		// Nothing holds the key the create would have given: the source
+		// record is planned as a new record (newRecords), matched by the
+		// keys it holds now, and its new link or intent replaces this one.
+		delete(src.linked, srcID)
+		p.retried[sideIndex(src.side)][srcID] = v.l.ID
 		return false
 	}
 	if j, ok := src.byID[srcID]; ok {
@@ -705,6 +806,11 @@ func (p *planner) deletion(v *pairView, gone Side) {
 		p.note(v, gone, Skipped, ReasonNotCreated, what+"; the "+keep.name+
 			" record was not created by this sync, so it is kept")
 		return
+	}
+	if mode != DeleteIgnore && !maps.Equal(keep.get(v.idx[k]), baseOf(&v.l, keep.side)) {
+		if p.editedDeleted(v, gone, what) {
+			return
+		}
 	}
 	switch mode {
 	case DeleteIgnore:
@@ -731,6 +837,24 @@ func (p *planner) deletion(v *pairView, gone Side) {
 		p.note(v, gone, Held, "", fmt.Sprintf("%s; deleting the %s record waits for confirmation "+
 			"(held since %s)", what, keep.name, v.l.Quarantined.Format(time.RFC3339)))
 	}
+}
+
+// editedDeleted plans a pair whose record on side gone was deleted while
+// the other was edited since the last sync: the edit wins, so the kept
+// record is created again on side gone, under the same link. It reports
+// false when the kept record has no key to find the created record by.
+func (p *planner) editedDeleted(v *pairView, gone Side, what string) bool {
+	keep, dst := p.side(gone.Other()), p.side(gone)
+	i := v.idx[sideIndex(keep.side)]
+	keys := keep.l.keys(i)
+	if len(keys) == 0 {
+		return false
+	}
+	p.note(v, gone, Skipped, ReasonEditedDeleted, fmt.Sprintf("%s, but the %s record was edited "+
+		"since the last sync: it is kept and created again in %s", what, keep.name, dst.name))
+	p.planCreate(keep, dst, i, keys, v.l.ID, "re-creating a record deleted in "+dst.name+
+		" whose counterpart was edited since")
+	return true
 }
 
 // linkOp plans storing v's link (without writes) when changed.
@@ -786,7 +910,19 @@ func (p *planner) planPair(ctx context.Context, v *pairView) error {
 		return err
 	}
 	if v.idx[0] < 0 && v.idx[1] < 0 && v.item[0] == nil && v.item[1] == nil {
-		return nil // neither record changed since the last run
+		// Neither record changed since the last run; conflicts left
+		// unresolved stay on the report, with the values last seen.
+		if len(v.l.Conflicts) > 0 {
+			parts := make([]string, 0, len(v.l.Conflicts))
+			for _, f := range v.l.Conflicts {
+				parts = append(parts, fmt.Sprintf("%s: %s %q, %s %q", f, p.s[0].name,
+					v.l.BaseA[f], p.s[1].name, v.l.BaseB[f]))
+			}
+			detail := strings.Join(parts, "; ")
+			p.note(v, SideA, Skipped, ReasonConflict, detail)
+			p.note(v, SideB, Skipped, ReasonConflict, detail)
+		}
+		return nil
 	}
 	for k, s := range p.s {
 		switch {
@@ -840,7 +976,8 @@ func (p *planner) fetchUnlisted(ctx context.Context, v *pairView) error {
 		if v.idx[k] >= 0 || v.idx[other] < 0 || s.searcher == nil {
 			continue
 		}
-		if maps.Equal(p.s[other].get(v.idx[other]), baseOf(&v.l, p.s[other].side)) {
+		if maps.Equal(p.s[other].get(v.idx[other]), baseOf(&v.l, p.s[other].side)) &&
+			len(resolvedOf(&v.l, s.side)) == 0 {
 			continue // the listed record holds its base: nothing to write
 		}
 		id := v.l.A
@@ -885,7 +1022,8 @@ func (p *planner) deferUnlisted(v *pairView) bool {
 		if v.item[k] != nil || v.item[other] == nil {
 			continue
 		}
-		if maps.Equal(v.fields[other], baseOf(&v.l, p.s[other].side)) {
+		if maps.Equal(v.fields[other], baseOf(&v.l, p.s[other].side)) &&
+			len(resolvedOf(&v.l, s.side)) == 0 {
 			continue
 		}
 		p.note(v, p.s[other].side, Skipped, ReasonDeferred, fmt.Sprintf(
@@ -909,11 +1047,89 @@ func (v *pairView) setBase(s Side, f, val string) {
 	if baseOf(&v.l, s)[f] == val {
 		return
 	}
+	v.own()
+	setBase(&v.l, s, f, val)
+}
+
+// own copies the maps v.l shares with the stored link.
+func (v *pairView) own() {
 	if !v.owned {
 		v.l.BaseA, v.l.BaseB = maps.Clone(v.l.BaseA), maps.Clone(v.l.BaseB)
+		v.l.ResolvedA, v.l.ResolvedB = maps.Clone(v.l.ResolvedA), maps.Clone(v.l.ResolvedB)
 		v.owned = true
 	}
-	setBase(&v.l, s, f, val)
+}
+
+// setResolved records (val != "") or forgets the value a settled conflict
+// gives field f on side s.
+func (v *pairView) setResolved(s Side, f, val string) {
+	v.own()
+	m := &v.l.ResolvedA
+	if s == SideB {
+		m = &v.l.ResolvedB
+	}
+	if val == "" {
+		delete(*m, f)
+		return
+	}
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[f] = val
+}
+
+func resolvedOf(l *Link, s Side) map[string]string {
+	if s == SideA {
+		return l.ResolvedA
+	}
+	return l.ResolvedB
+}
+
+// resumeResolved handles field f of a pair with a conflict resolution an
+// earlier run recorded but did not finish writing. A side that holds the
+// resolved value, or whose write of it was confirmed, is settled; a side
+// that still holds the value it had when the conflict was settled (its
+// base) gets the resolved value written. When a side changed since, that
+// edit is newer than the resolution, which is dropped and the field
+// compared as usual. It reports whether it planned the field.
+func (p *planner) resumeResolved(v *pairView, f string, changes *[2][]FieldChange) bool {
+	var pending [2]bool
+	var r [2]string
+	for k, s := range p.s {
+		val, ok := resolvedOf(&v.l, s.side)[f]
+		r[k] = val
+		switch {
+		case !ok:
+		case v.fields[k][f] == val:
+			v.setBase(s.side, f, val)
+			v.setResolved(s.side, f, "")
+		default:
+			pending[k] = true
+		}
+	}
+	if !pending[0] && !pending[1] {
+		return false
+	}
+	for k, s := range p.s {
+		if v.fields[k][f] != baseOf(&v.l, s.side)[f] {
+			// Edited since the resolution (or since its confirmed write).
+			v.setResolved(SideA, f, "")
+			v.setResolved(SideB, f, "")
+			return false
+		}
+	}
+	for k := range p.s {
+		if !pending[k] {
+			continue
+		}
+		fc := FieldChange{Field: f, Before: v.fields[k][f], After: r[k],
+			Why: "finishing a conflict resolution an interrupted run left unwritten"}
+		if !pending[1-k] {
+			fc.OtherBase = strPtr(v.fields[1-k][f])
+		}
+		changes[k] = append(changes[k], fc)
+	}
+	return true
 }
 
 func setBase(l *Link, s Side, f, v string) {
@@ -937,15 +1153,22 @@ func setBase(l *Link, s Side, f, v string) {
 func (p *planner) compare(v *pairView) ([2][]FieldChange, []Conflict) {
 	var changes [2][]FieldChange
 	var conflicts []Conflict
-	if len(v.l.Conflicts) == 0 && maps.Equal(v.fields[0], v.fields[1]) &&
+	if len(v.l.Conflicts) == 0 && len(v.l.ResolvedA) == 0 && len(v.l.ResolvedB) == 0 &&
+		maps.Equal(v.fields[0], v.fields[1]) &&
 		maps.Equal(v.fields[0], v.l.BaseA) && maps.Equal(v.fields[1], v.l.BaseB) {
 		return changes, nil // in step, as most pairs are
 	}
 	names := fieldNames(v.fields[0], v.fields[1], v.l.BaseA, v.l.BaseB)
+	if len(v.l.ResolvedA) > 0 || len(v.l.ResolvedB) > 0 {
+		v.own()
+	}
 	was := v.l.Conflicts
 	v.l.Conflicts = nil
 	an, bn := p.s[0].name, p.s[1].name
 	for _, f := range names {
+		if p.resumeResolved(v, f, &changes) {
+			continue
+		}
 		va, vb := v.fields[0][f], v.fields[1][f]
 		ba, bb := v.l.BaseA[f], v.l.BaseB[f]
 		switch {
@@ -970,11 +1193,11 @@ func (p *planner) compare(v *pairView) ([2][]FieldChange, []Conflict) {
 			conflicts = append(conflicts, c)
 			why := "conflict, "
 			switch c.Kept {
-			case "A":
+			case KeptA:
 				why += "kept " + an + " (" + p.modeName() + ")"
-			case "B":
+			case KeptB:
 				why += "kept " + bn + " (" + p.modeName() + ")"
-			case "value":
+			case KeptValue:
 				why += "resolved to a new value (" + p.modeName() + ")"
 			default:
 				v.setBase(SideA, f, va)
@@ -983,6 +1206,15 @@ func (p *planner) compare(v *pairView) ([2][]FieldChange, []Conflict) {
 				continue
 			}
 			writeA, writeB := va != c.Value, vb != c.Value
+			if writeA && writeB {
+				// Both sides get a new value, in separate batches: record the
+				// resolution, with the bases at the values held now, so that
+				// a run cut short between them finishes it (resumeResolved).
+				v.setBase(SideA, f, va)
+				v.setBase(SideB, f, vb)
+				v.setResolved(SideA, f, c.Value)
+				v.setResolved(SideB, f, c.Value)
+			}
 			if writeA {
 				fc := FieldChange{Field: f, Before: va, After: c.Value, Why: why}
 				if !writeB {
@@ -1048,26 +1280,26 @@ func (p *planner) conflict(v *pairView, f, va, vb, ba, bb string) Conflict {
 func (p *planner) resolve(_ *pairView, c Conflict) Conflict {
 	switch p.cfg.conflicts.Mode {
 	case ConflictPreferA:
-		c.Kept, c.Value = "A", c.A
+		c.Kept, c.Value = KeptA, c.A
 	case ConflictPreferB:
-		c.Kept, c.Value = "B", c.B
+		c.Kept, c.Value = KeptB, c.B
 	case ConflictNewest:
 		switch {
 		case c.ModifiedA.IsZero() || c.ModifiedB.IsZero() || c.ModifiedA.Equal(c.ModifiedB):
 		case c.ModifiedA.After(c.ModifiedB):
-			c.Kept, c.Value = "A", c.A
+			c.Kept, c.Value = KeptA, c.A
 		default:
-			c.Kept, c.Value = "B", c.B
+			c.Kept, c.Value = KeptB, c.B
 		}
 	case ConflictCustom:
 		if val, ok := p.cfg.conflicts.Resolve(c); ok {
 			switch val {
 			case c.A:
-				c.Kept, c.Value = "A", val
+				c.Kept, c.Value = KeptA, val
 			case c.B:
-				c.Kept, c.Value = "B", val
+				c.Kept, c.Value = KeptB, val
 			default:
-				c.Kept, c.Value = "value", val
+				c.Kept, c.Value = KeptValue, val
 			}
 		}
 	}
@@ -1079,7 +1311,7 @@ func (p *planner) emitPair(v *pairView, changes [2][]FieldChange, conflicts []Co
 	p.plan.Conflicts = append(p.plan.Conflicts, conflicts...)
 	var unresolved []string
 	for _, c := range conflicts {
-		if c.Kept == "" {
+		if c.Kept == KeptNone {
 			unresolved = append(unresolved, fmt.Sprintf("%s: %s %q, %s %q", c.Field,
 				p.s[0].name, c.A, p.s[1].name, c.B))
 		}
@@ -1157,7 +1389,8 @@ func linkEqual(x, y *Link) bool {
 	return x.ID == y.ID && x.Key == y.Key && x.A == y.A && x.B == y.B &&
 		maps.Equal(x.BaseA, y.BaseA) && maps.Equal(x.BaseB, y.BaseB) &&
 		x.Origin == y.Origin && x.Pending == y.Pending && x.Missing == y.Missing &&
-		x.Quarantined.Equal(y.Quarantined) && slices.Equal(x.Conflicts, y.Conflicts)
+		x.Quarantined.Equal(y.Quarantined) && slices.Equal(x.Conflicts, y.Conflicts) &&
+		maps.Equal(x.ResolvedA, y.ResolvedA) && maps.Equal(x.ResolvedB, y.ResolvedB)
 }
 
 // newRecords plans the listed records of side s that no link holds: link
@@ -1205,7 +1438,7 @@ func (p *planner) newRecords(ctx context.Context, s Side) error {
 			}
 		default:
 			src.taken[i] = true
-			p.planCreate(src, dst, i, keys, "")
+			p.planCreate(src, dst, i, keys, "", "")
 		}
 	}
 	return nil
@@ -1241,9 +1474,12 @@ func (p *planner) matchListed(ctx context.Context, src, dst *sideRun, i, j int, 
 		v.l = *stored
 		v.l.Missing, v.l.Quarantined = "", time.Time{}
 		v.l.BaseA, v.l.BaseB, v.l.Conflicts = nil, nil, nil
+		v.l.ResolvedA, v.l.ResolvedB = nil, nil
+		// Neither record was created by this sync.
+		v.l.Origin = ""
 		v.why = append(v.why, "relinked to a new "+src.name+" record with its key")
 	} else {
-		v.l = Link{ID: string(src.side) + ":" + src.recID(i)}
+		v.l = Link{ID: p.newLinkID(src, i)}
 	}
 	v.l.Key = via
 	v.l.Pending = ""
@@ -1258,6 +1494,17 @@ func (p *planner) matchListed(ctx context.Context, src, dst *sideRun, i, j int, 
 	p.linkedKeys[ks][via] = true
 	p.linkedKeys[kd][via] = true
 	return p.planPair(ctx, v)
+}
+
+// newLinkID returns the ID of the link of new record i of src: that of its
+// pending link when an earlier run left its create unconfirmed, else one
+// made from its record ID.
+func (p *planner) newLinkID(src *sideRun, i int) string {
+	id := src.recID(i)
+	if l, ok := p.retried[sideIndex(src.side)][id]; ok {
+		return l
+	}
+	return string(src.side) + ":" + id
 }
 
 // srcGone reports whether the record on side src of link li has
@@ -1298,7 +1545,7 @@ func (p *planner) matchUnlisted(ctx context.Context, src, dst *sideRun, i int,
 			return nil
 		}
 		src.taken[i] = true
-		p.planCreate(src, dst, i, keys, "")
+		p.planCreate(src, dst, i, keys, "", "")
 		return nil
 	}
 	var hits []Item
@@ -1317,7 +1564,7 @@ func (p *planner) matchUnlisted(ctx context.Context, src, dst *sideRun, i int,
 	switch len(hits) {
 	case 0:
 		src.taken[i] = true
-		p.planCreate(src, dst, i, keys, "")
+		p.planCreate(src, dst, i, keys, "", "")
 		return nil
 	case 1:
 		// Add the record to dst's listing so it can be paired like a listed one.
@@ -1340,18 +1587,27 @@ func (p *planner) matchUnlisted(ctx context.Context, src, dst *sideRun, i int,
 	return nil
 }
 
-// linkWithKey returns a link whose key is one of keys.
+// linkWithKey returns a link whose stored key is one of keys (the first
+// such link when several hold a key).
 func (p *planner) linkWithKey(keys []string) (int, bool) {
-	for i := range p.links {
-		if slices.Contains(keys, p.links[i].Key) {
-			return i, true
+	if p.byKey == nil {
+		p.byKey = make(map[string]int, len(p.links))
+		for i := len(p.links) - 1; i >= 0; i-- {
+			p.byKey[p.links[i].Key] = i
 		}
 	}
-	return 0, false
+	best, found := 0, false
+	for _, k := range keys {
+		if i, ok := p.byKey[k]; ok && (!found || i < best) {
+			best, found = i, true
+		}
+	}
+	return best, found
 }
 
 // planCreate plans creating record i of src in dst, with an intent link.
-func (p *planner) planCreate(src, dst *sideRun, i int, keys []string, why string) {
+// The intent's ID is linkID, or a new one when linkID is "".
+func (p *planner) planCreate(src, dst *sideRun, i int, keys []string, linkID, why string) {
 	fs := src.get(i)
 	w := dst.fields.Set(maps.Clone(fs), nil)
 	if w == nil {
@@ -1360,8 +1616,14 @@ func (p *planner) planCreate(src, dst *sideRun, i int, keys []string, why string
 		return
 	}
 	id := src.recID(i)
+	if linkID == "" {
+		linkID = p.newLinkID(src, i)
+		if _, retry := p.retried[sideIndex(src.side)][id]; retry && why == "" {
+			why = "retrying a create an interrupted run left unconfirmed"
+		}
+	}
 	intent := Link{
-		ID: string(src.side) + ":" + id, Key: keys[0], Origin: src.side, Pending: dst.side,
+		ID: linkID, Key: keys[0], Origin: src.side, Pending: dst.side,
 		Synced: p.now,
 	}
 	if src.side == SideA {
@@ -1396,11 +1658,12 @@ func (p *planner) guardDeletes(ctx context.Context) {
 		share = DefaultMaxDeleteShare
 	}
 	pairs := len(p.links)
+	allowed := max(int(share*float64(pairs)), MinDeleteAllowance)
 	var why string
 	switch {
 	case d.Max > 0 && n > d.Max:
 		why = fmt.Sprintf("%d deletions are due, more than Deletes.Max (%d)", n, d.Max)
-	case share >= 0 && n > 10 && float64(n) > share*float64(pairs):
+	case share >= 0 && n > allowed:
 		why = fmt.Sprintf("%d deletions are due, %.0f%% of %d linked pairs, more than "+
 			"Deletes.MaxShare (%.0f%%)", n, 100*float64(n)/float64(max(pairs, 1)), pairs, 100*share)
 	default:
@@ -1700,6 +1963,11 @@ func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("writing %s: %w", dir, err)
 		}
+		if lc, ok := ap.cfg.store.(LockChecker); ok {
+			if err := lc.Held(ctx, ap.cfg.pair); err != nil {
+				return fmt.Errorf("writing %s: checking the run lock: %w", dir, err)
+			}
+		}
 		results, err := ap.send(ctx, side, lo, hi)
 		ops := make([]op[int], hi-lo)
 		for i := range ops {
@@ -1838,6 +2106,9 @@ func (ap *applier) updated(side *stateSide, op *PlanOp, item Item, now time.Time
 			v = got[fc.Field]
 		}
 		setBase(l, side.side, fc.Field, v)
+		if m := resolvedOf(l, side.side); m != nil {
+			delete(m, fc.Field) // written: the resolution is done on this side
+		}
 		if fc.OtherBase != nil {
 			setBase(l, side.side.Other(), fc.Field, *fc.OtherBase)
 		}

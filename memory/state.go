@@ -17,7 +17,8 @@ import (
 var ErrCommitInjected = errors.New("memory: injected commit failure")
 
 // StateStore is a [keysync.StateStore] that keeps everything in memory, for
-// tests and examples. Its zero value is not usable; call [NewStateStore].
+// tests and examples. Its zero value is an empty store, as [NewStateStore]
+// returns.
 // It is safe for concurrent use. Run locks are per store value, as if each
 // StateStore were one worker's database.
 type StateStore struct {
@@ -25,7 +26,7 @@ type StateStore struct {
 	pairs      map[string]*memPair
 	locks      map[string]bool
 	closed     bool
-	failAfter  int // commits left before injected failures; -1 = never fail
+	failAfter  int // 1 + commits left before injected failures; 0 = never fail
 	commits    int
 	linkWrites int
 }
@@ -37,11 +38,7 @@ type memPair struct {
 
 // NewStateStore returns an empty store.
 func NewStateStore() *StateStore {
-	return &StateStore{
-		pairs:     make(map[string]*memPair),
-		locks:     make(map[string]bool),
-		failAfter: -1,
-	}
+	return &StateStore{}
 }
 
 // Lock implements [keysync.StateStore.Lock].
@@ -56,6 +53,9 @@ func (s *StateStore) Lock(ctx context.Context, pair string) error {
 	}
 	if s.locks[pair] {
 		return keysync.ErrLocked
+	}
+	if s.locks == nil {
+		s.locks = make(map[string]bool)
 	}
 	s.locks[pair] = true
 	return nil
@@ -150,11 +150,14 @@ func (s *StateStore) Commit(ctx context.Context, pair string, change keysync.Sta
 	if s.closed {
 		return keysync.ErrStateClosed
 	}
-	if s.failAfter == 0 {
+	if s.failAfter == 1 {
 		return ErrCommitInjected
 	}
-	if s.failAfter > 0 {
+	if s.failAfter > 1 {
 		s.failAfter--
+	}
+	if s.pairs == nil {
+		s.pairs = make(map[string]*memPair)
 	}
 	p := s.pairs[pair]
 	if p == nil {
@@ -195,7 +198,7 @@ func (s *StateStore) Close() error {
 func (s *StateStore) FailCommitsAfter(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failAfter = max(n, -1)
+	s.failAfter = max(n, -1) + 1
 }
 
 // Commits returns how many commits succeeded and how many links they put

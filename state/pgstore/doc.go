@@ -4,15 +4,29 @@
 // # Run locks
 //
 // [Store.Lock] takes a session-level advisory lock,
-// pg_try_advisory_lock(0x6b73796e, hashtext(pair)), on a connection that the
-// store keeps out of its pool until [Store.Unlock]. Two workers therefore
-// never run the same sync pair at once: the second gets [keysync.ErrLocked]
-// at once rather than waiting. If the connection is lost (network failure,
-// server restart, a cancelled query), PostgreSQL releases the lock; every
+// pg_try_advisory_lock(key), where key is the 64-bit FNV-1a hash of
+// "keysync\x00" + table prefix + "\x00" + pair taken as a bigint, on a
+// connection that the store keeps out of its pool until [Store.Unlock].
+// Two workers therefore never run the same sync pair of the same tables at
+// once: the second gets [keysync.ErrLocked] at once rather than waiting.
+// Stores with different table prefixes lock independently. Two distinct
+// pairs share a lock only if their keys collide, which with 64-bit keys is
+// negligible (about one chance in 30 million among a million pairs), and would
+// only serialize them.
+//
+// While it holds a pair's lock, the store serves every call about that pair
+// on the lock's connection, so a run uses one connection of the pool; the
+// pool needs one connection per concurrent run of the store, plus one for
+// calls about unlocked pairs (pool_max_conns in the connection string).
+// When no connection frees up within a few seconds, Lock returns an error
+// matching [keysync.ErrLocked].
+//
+// If the connection is lost (network failure, server restart, a cancelled
+// query), PostgreSQL releases the lock. [Store.Held], which [keysync.TwoWay]
+// calls before each batch of writes, then reports [ErrLockLost], and every
 // later commit of that pair through the store fails, because commits of a
-// locked pair run on the lock's connection, so a run that lost its lock
-// stops instead of racing the worker that took it over. Distinct pairs whose
-// names hash alike share a lock, which only serializes them.
+// locked pair run only on the lock's connection: a run that lost its lock
+// stops instead of racing the worker that took it over.
 //
 // # Tables
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"regexp"
 	"sync"
@@ -30,12 +31,19 @@ const (
 	chunkSize = 5000
 	// releaseTimeout bounds the unlock queries Close sends.
 	releaseTimeout = 5 * time.Second
+	// acquireTimeout bounds how long Lock waits for a free connection of
+	// the pool.
+	acquireTimeout = 3 * time.Second
 )
 
 // ErrConnString means the connection string given to [Open] could not be
 // parsed. The parser's message is withheld because it may contain the
 // password.
 var ErrConnString = errors.New("pgstore: cannot parse the connection string")
+
+// ErrLockLost means the store no longer holds a pair's run lock it took:
+// its connection was lost, and with it the advisory lock.
+var ErrLockLost = errors.New("pgstore: the run lock of the pair was lost")
 
 var prefixRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,40}$`)
 
@@ -68,6 +76,7 @@ type Store struct {
 	ownPool bool
 	links   string // quoted table names
 	pairs   string
+	prefix  string // table prefix, part of the run locks' keys
 
 	guard storekit.Guard
 
@@ -106,8 +115,11 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 // New returns a store that uses pool, creating the tables when they do not
 // exist. [Store.Close] leaves the pool open; the caller closes it after the
 // store. Each run lock holds one connection of the pool for the length of
-// the run, so the pool needs at least one connection per concurrent run
-// plus one.
+// the run (the run's reads and commits use it too), so the pool needs at
+// least one connection per concurrent run of this store plus one; pgxpool's
+// default is the larger of 4 and the number of CPUs (pool_max_conns in the
+// connection string). [Store.Lock] returns [keysync.ErrLocked] when no
+// connection frees up within a few seconds.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	cfg := config{prefix: "keysync_"}
 	for _, o := range opts {
@@ -116,10 +128,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 		}
 	}
 	s := &Store{
-		pool:  pool,
-		links: pgx.Identifier{cfg.prefix + "links"}.Sanitize(),
-		pairs: pgx.Identifier{cfg.prefix + "pairs"}.Sanitize(),
-		locks: make(map[string]*heldLock),
+		pool:   pool,
+		prefix: cfg.prefix,
+		links:  pgx.Identifier{cfg.prefix + "links"}.Sanitize(),
+		pairs:  pgx.Identifier{cfg.prefix + "pairs"}.Sanitize(),
+		locks:  make(map[string]*heldLock),
 	}
 	if err := s.createSchema(ctx); err != nil {
 		return nil, err
@@ -156,10 +169,13 @@ CREATE TABLE IF NOT EXISTS `+s.links+` (
 }
 
 // Lock implements [keysync.StateStore.Lock] with
-// pg_try_advisory_lock on a connection that the store holds until Unlock.
-// If that connection is lost, PostgreSQL releases the lock and every later
-// Commit of the pair through this store fails, so a run never goes on
-// without its lock.
+// pg_try_advisory_lock on a connection that the store holds until Unlock
+// and uses for every call about the pair meanwhile. If that connection is
+// lost, PostgreSQL releases the lock and every later Commit of the pair
+// through this store fails, so a run never goes on without its lock. When
+// the pool has no free connection within a few seconds, Lock returns
+// [keysync.ErrLocked] (wrapped): the pool is too small for the runs it
+// serves.
 func (s *Store) Lock(ctx context.Context, pair string) error {
 	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
@@ -188,14 +204,28 @@ func (s *Store) Lock(ctx context.Context, pair string) error {
 	return nil
 }
 
+// lockKey returns the advisory lock key of a pair: a 64-bit FNV-1a hash of
+// the table prefix and the pair, so that stores with different prefixes do
+// not share locks and distinct pairs practically never do.
+func (s *Store) lockKey(pair string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("keysync\x00" + s.prefix + "\x00" + pair))
+	return int64(h.Sum64())
+}
+
 func (s *Store) tryLock(ctx context.Context, pair string) (*pgxpool.Conn, error) {
-	conn, err := s.pool.Acquire(ctx)
+	actx, cancel := context.WithTimeout(ctx, acquireTimeout)
+	conn, err := s.pool.Acquire(actx)
+	cancel()
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("locking pair %q: %w (no free connection in the pool "+
+				"within %s)", pair, keysync.ErrLocked, acquireTimeout)
+		}
 		return nil, fmt.Errorf("locking pair %q: %w", pair, err)
 	}
 	var ok bool
-	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`,
-		lockSpace, pair).Scan(&ok)
+	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::bigint)`, s.lockKey(pair)).Scan(&ok)
 	if err != nil {
 		conn.Release()
 		return nil, fmt.Errorf("locking pair %q: %w", pair, err)
@@ -220,12 +250,12 @@ func (s *Store) Unlock(ctx context.Context, pair string) error {
 	if h == nil {
 		return nil
 	}
-	return h.release(ctx, pair)
+	return h.release(ctx, s.lockKey(pair), pair)
 }
 
 // release unlocks and returns the connection to the pool; when the unlock
 // fails it closes the connection, which ends the session and so the lock.
-func (h *heldLock) release(ctx context.Context, pair string) error {
+func (h *heldLock) release(ctx context.Context, key int64, pair string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.conn == nil {
@@ -234,10 +264,14 @@ func (h *heldLock) release(ctx context.Context, pair string) error {
 	conn := h.conn
 	h.conn = nil
 	defer conn.Release()
-	_, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, lockSpace, pair)
+	var held bool
+	err := conn.QueryRow(ctx, `SELECT pg_advisory_unlock($1::bigint)`, key).Scan(&held)
 	if err != nil {
 		_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		return fmt.Errorf("unlocking pair %q (the connection was closed instead): %w", pair, err)
+	}
+	if !held {
+		return fmt.Errorf("unlocking pair %q: %w", pair, ErrLockLost)
 	}
 	return nil
 }
@@ -253,8 +287,10 @@ func (s *Store) PairState(ctx context.Context, pair string) (keysync.PairState, 
 		rev int64
 		raw string
 	)
-	err := s.pool.QueryRow(ctx, `SELECT revision, state FROM `+s.pairs+` WHERE pair = $1`,
-		pair).Scan(&rev, &raw)
+	err := s.onPair(pair, func(db querier) error {
+		return db.QueryRow(ctx, `SELECT revision, state FROM `+s.pairs+` WHERE pair = $1`,
+			pair).Scan(&rev, &raw)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return keysync.PairState{}, nil
 	}
@@ -283,20 +319,23 @@ func (s *Store) page(ctx context.Context, pair, after string) ([]keysync.Link, s
 		return nil, "", err
 	}
 	defer s.guard.Leave()
-	rows, err := s.pool.Query(ctx, `SELECT id, link FROM `+s.links+`
-WHERE pair = $1 AND id > $2 ORDER BY id LIMIT $3`, pair, after, pageSize)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading links of pair %q: %w", pair, err)
-	}
 	out := make([]keysync.Link, 0, pageSize)
-	var id, raw string
-	_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
-		var l keysync.Link
-		if err := json.Unmarshal([]byte(raw), &l); err != nil {
-			return fmt.Errorf("decoding link %q: %w", id, err)
+	err := s.onPair(pair, func(db querier) error {
+		rows, err := db.Query(ctx, `SELECT id, link FROM `+s.links+`
+WHERE pair = $1 AND id > $2 ORDER BY id LIMIT $3`, pair, after, pageSize)
+		if err != nil {
+			return err
 		}
-		out = append(out, l)
-		return nil
+		var id, raw string
+		_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
+			var l keysync.Link
+			if err := json.Unmarshal([]byte(raw), &l); err != nil {
+				return fmt.Errorf("decoding link %q: %w", id, err)
+			}
+			out = append(out, l)
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("reading links of pair %q: %w", pair, err)
@@ -343,7 +382,7 @@ func (s *Store) Commit(ctx context.Context, pair string, change keysync.StateCha
 	if h != nil {
 		err = h.with(func(c *pgxpool.Conn) error {
 			if c == nil {
-				return do(s.pool)
+				return ErrLockLost
 			}
 			return do(c)
 		})
@@ -358,6 +397,62 @@ func (s *Store) Commit(ctx context.Context, pair string, change keysync.StateCha
 
 type beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// onPair runs fn on the connection of the pair's run lock while this store
+// holds it (so that a run needs no second connection), else on the pool.
+func (s *Store) onPair(pair string, fn func(querier) error) error {
+	s.lockMu.Lock()
+	h := s.locks[pair]
+	s.lockMu.Unlock()
+	if h == nil {
+		return fn(s.pool)
+	}
+	return h.with(func(c *pgxpool.Conn) error {
+		if c == nil {
+			return fn(s.pool) // Lock has not finished
+		}
+		return fn(c)
+	})
+}
+
+// Held implements [keysync.LockChecker]: it returns nil when this store
+// still holds the pair's run lock, checked on the lock's connection, and
+// an error matching [ErrLockLost] when the lock or its connection is gone.
+func (s *Store) Held(ctx context.Context, pair string) error {
+	if err := s.guard.Enter(ctx, pair); err != nil {
+		return err
+	}
+	defer s.guard.Leave()
+	s.lockMu.Lock()
+	h := s.locks[pair]
+	s.lockMu.Unlock()
+	if h == nil {
+		return fmt.Errorf("checking the run lock of pair %q: %w", pair, ErrLockLost)
+	}
+	key := uint64(s.lockKey(pair))
+	return h.with(func(c *pgxpool.Conn) error {
+		if c == nil {
+			return fmt.Errorf("checking the run lock of pair %q: %w", pair, ErrLockLost)
+		}
+		var held bool
+		err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+AND classid = $1::bigint::oid AND objid = $2::bigint::oid)`,
+			int64(key>>32), int64(key&0xffffffff)).Scan(&held)
+		switch {
+		case err != nil:
+			return fmt.Errorf("checking the run lock of pair %q: %w", pair, err)
+		case !held:
+			return fmt.Errorf("checking the run lock of pair %q: %w", pair, ErrLockLost)
+		}
+		return nil
+	})
 }
 
 func (h *heldLock) with(fn func(*pgxpool.Conn) error) error {
@@ -434,7 +529,7 @@ func (s *Store) release() error {
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
 	for pair, h := range held {
-		errs = append(errs, h.release(ctx, pair))
+		errs = append(errs, h.release(ctx, s.lockKey(pair), pair))
 	}
 	if s.ownPool {
 		s.pool.Close()

@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
 	"sync"
@@ -154,11 +155,15 @@ func TestStore_LostLock(t *testing.T) {
 	require.NoError(t, err)
 	defer admin.Close()
 	var killed int
+	require.NoError(t, w1.Held(ctx, pair))
+	key := lockKey("keysync_", pair)
 	err = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
-WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = hashtext($2)::oid`,
-		0x6b73796e, pair).Scan(&killed)
+WHERE locktype = 'advisory' AND granted AND objsubid = 1
+AND classid = $1::bigint::oid AND objid = $2::bigint::oid`,
+		int64(key>>32), int64(key&0xffffffff)).Scan(&killed)
 	require.NoError(t, err)
 	require.Equal(t, 1, killed)
+	assert.Error(t, w1.Held(ctx, pair), "the lost lock is noticed before the next commit")
 
 	require.Eventually(t, func() bool { return w2.Lock(ctx, pair) == nil },
 		10*time.Second, 20*time.Millisecond, "the server releases a dead session's lock")
@@ -169,6 +174,53 @@ WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = hashtext($2
 	assert.Zero(t, ps.Revision)
 	assert.Error(t, w1.Unlock(ctx, pair), "unlocking on a dead connection reports it")
 	assert.ErrorIs(t, w1.Lock(ctx, pair), keysync.ErrLocked)
+}
+
+// lockKey is the advisory lock key of a pair, as the package doc gives it.
+func lockKey(prefix, pair string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("keysync\x00" + prefix + "\x00" + pair))
+	return h.Sum64()
+}
+
+func TestStore_LockKeyHasPrefix(t *testing.T) {
+	t.Parallel()
+	prod := open(t, pgstore.WithTablePrefix("kstest_prod_"))
+	staging := open(t, pgstore.WithTablePrefix("kstest_staging_"))
+	prod2 := open(t, pgstore.WithTablePrefix("kstest_prod_"))
+	pair := uniquePair(t)
+	require.NoError(t, prod.Lock(t.Context(), pair))
+	assert.NoError(t, staging.Lock(t.Context(), pair), "other tables, other lock")
+	assert.ErrorIs(t, prod2.Lock(t.Context(), pair), keysync.ErrLocked)
+}
+
+func TestStore_LockedPairsUseTheirConnection(t *testing.T) {
+	t.Parallel()
+	s, err := pgstore.Open(t.Context(), testDSN(t)+"&pool_max_conns=2")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := t.Context()
+	p1, p2 := uniquePair(t)+"1", uniquePair(t)+"2"
+	require.NoError(t, s.Lock(ctx, p1))
+	require.NoError(t, s.Lock(ctx, p2))
+
+	// Both connections of the pool hold a lock; the runs go on on them.
+	require.NoError(t, s.Commit(ctx, p1, keysync.StateChange{Put: []keysync.Link{{ID: "A:1"}}}))
+	ps, err := s.PairState(ctx, p1)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), ps.Revision)
+	n := 0
+	for _, err := range s.Links(ctx, p1) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 1, n)
+	require.NoError(t, s.Held(ctx, p2))
+
+	assert.ErrorIs(t, s.Lock(ctx, uniquePair(t)+"3"), keysync.ErrLocked,
+		"a third run gets no connection")
+	require.NoError(t, s.Unlock(ctx, p2))
+	assert.Error(t, s.Held(ctx, p2), "an unlocked pair is not held")
 }
 
 func TestStore_Reopen(t *testing.T) {

@@ -90,6 +90,12 @@ func normalize(ls ...keysync.Link) []keysync.Link {
 		if len(l.Conflicts) == 0 {
 			l.Conflicts = nil
 		}
+		if len(l.ResolvedA) == 0 {
+			l.ResolvedA = nil
+		}
+		if len(l.ResolvedB) == 0 {
+			l.ResolvedB = nil
+		}
 		l.Quarantined = utc(l.Quarantined)
 		l.Synced = utc(l.Synced)
 		out = append(out, l)
@@ -149,6 +155,8 @@ func testRoundTrip(t *testing.T, s keysync.StateStore) {
 		Missing:     keysync.SideA,
 		Quarantined: at,
 		Conflicts:   []string{"name", "phone"},
+		ResolvedA:   map[string]string{"phone": "555-0100"},
+		ResolvedB:   map[string]string{"phone": "555-0100", "name": tricky},
 		Synced:      at.Add(time.Hour),
 	}
 	long := keysync.Link{
