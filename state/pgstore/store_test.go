@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -20,8 +21,6 @@ import (
 	"github.com/keysync/sync/state/statetest"
 )
 
-const defaultDSN = "postgres://keysync:keysync@127.0.0.1:5432/keysync_test?sslmode=disable"
-
 var (
 	probeOnce sync.Once
 	probeErr  error
@@ -32,10 +31,11 @@ var (
 func testDSN(t *testing.T) string {
 	t.Helper()
 	dsn := os.Getenv("KEYSYNC_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = defaultDSN
-	}
 	probeOnce.Do(func() {
+		if dsn == "" {
+			probeErr = errors.New("KEYSYNC_TEST_POSTGRES is not set")
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		pool, err := pgxpool.New(ctx, dsn)
