@@ -335,32 +335,32 @@ func OneWay(ctx context.Context, src Source, dst Connector, opts Options) (Repor
 	r := newRun(opts.Logger, opts.Progress, opts.DryRun)
 	cfg, err := opts.config(src, dst)
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	dir := cfg.srcName + "→" + cfg.dstName
 	r.report.directions = []string{dir}
 
 	s, t := newListing(cfg.srcName, cfg.srcKeys), newListing(cfg.dstName, cfg.dstKeys)
 	if err := r.listBoth(ctx, src, s, dst, t); err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 
 	ops, err := r.planWrites(ctx, direction{
 		name: dir, src: s, dst: t, mapFn: opts.Map, upsert: opts.Upsert, equal: opts.Equal,
 	})
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	err = errors.Join(r.guard(cfg.maxMissing, s), r.guardTarget(cfg.maxMissing, t))
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	if opts.DryRun {
-		return r.finish(ctx), nil
+		return r.finish(ctx, nil)
 	}
 
 	err = applyBatches(ctx, r, dir, cfg.batch, ops, dst.Write, r.verifyKeys(t))
-	return r.finish(ctx), r.writeErr(err)
+	return r.finish(ctx, r.writeErr(err))
 }
 
 // oneWayConfig is validated Options.
@@ -557,37 +557,37 @@ func TwoWay(ctx context.Context, a, b Connector, opts TwoWayOptions) (Report, er
 	r := newRun(opts.Logger, opts.Progress, opts.DryRun)
 	cfg, err := opts.config(a, b)
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 
 	ab, ba := cfg.aName+"→"+cfg.bName, cfg.bName+"→"+cfg.aName
 	r.report.directions = []string{ab, ba}
 	la, lb := newListing(cfg.aName, cfg.aKeys), newListing(cfg.bName, cfg.bKeys)
 	if err := r.listBoth(ctx, a, la, b, lb); err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 
 	toB, err := r.planWrites(ctx, direction{name: ab, src: la, dst: lb, mapFn: opts.AToB})
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	toA, err := r.planWrites(ctx, direction{name: ba, src: lb, dst: la, mapFn: opts.BToA})
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	if err := r.guard(cfg.maxMissing, la, lb); err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	if opts.DryRun {
-		return r.finish(ctx), nil
+		return r.finish(ctx, nil)
 	}
 
 	if err := applyBatches(ctx, r, ab, cfg.batchB, toB, b.Write, r.verifyKeys(lb)); err != nil {
 		notAttempted(r, toA, err)
-		return r.finish(ctx), r.writeErr(err)
+		return r.finish(ctx, r.writeErr(err))
 	}
 	err = applyBatches(ctx, r, ba, cfg.batchA, toA, a.Write, r.verifyKeys(la))
-	return r.finish(ctx), r.writeErr(err)
+	return r.finish(ctx, r.writeErr(err))
 }
 
 // statefulOnly returns the name of an option set that only a stateful sync
@@ -811,7 +811,7 @@ func isEmptyValue(v any) bool {
 //	ops, err := r.planWrites(ctx, direction{…}) // entries + the writes due
 //	r.guard(max, la, lb)                        // refuse suspect key paths
 //	err = applyBatches(ctx, r, dir, n, ops, dst.Write, r.verifyKeys(lb))
-//	return r.finish(ctx), r.writeErr(err)
+//	return r.finish(ctx, r.writeErr(err))
 //
 // A mode may add its own entries with r.add and its own operations (such as
 // deletions) as op values for applyBatches.
@@ -843,14 +843,20 @@ func newRun(logger *slog.Logger, progress func(Progress), dryRun bool) *run {
 	}
 }
 
-// finish stamps the report's end time, logs its summary and returns it.
-func (r *run) finish(ctx context.Context) Report {
+// finish stamps the report's end time, logs its summary (at Warn with the
+// error when the run failed) and returns the report and err.
+func (r *run) finish(ctx context.Context, err error) (Report, error) {
 	r.report.Finished = time.Now()
-	if r.logger.Enabled(ctx, slog.LevelInfo) {
-		r.logger.InfoContext(ctx, "sync finished",
-			slog.Bool("dry_run", r.report.DryRun), slog.String("summary", r.report.String()))
+	summary := slog.String("summary", r.report.String())
+	if err != nil {
+		r.logger.WarnContext(ctx, "sync failed", slog.Bool("dry_run", r.report.DryRun),
+			summary, slog.String("error", err.Error()))
+		return r.report, err
 	}
-	return r.report
+	if r.logger.Enabled(ctx, slog.LevelInfo) {
+		r.logger.InfoContext(ctx, "sync finished", slog.Bool("dry_run", r.report.DryRun), summary)
+	}
+	return r.report, nil
 }
 
 // notify calls the progress callback, never concurrently.

@@ -1040,8 +1040,9 @@ func TestOneWay_Logging(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"WARN skipped record", "DEBUG batch written", "WARN write failed", "DEBUG batch written",
-		"INFO sync finished",
-	}, msgs)
+		"WARN sync failed",
+	}, msgs, "a run with a failed write ends with a warning, not an Info summary")
+	assert.Contains(t, records[4]["error"], "1 of 2 writes failed")
 	assert.Equal(t, "a@x.io", records[0]["key"])
 	assert.Equal(t, "duplicate", records[0]["reason"])
 	assert.Equal(t, "b@x.io", records[2]["key"])

@@ -101,29 +101,29 @@ func ApplyPlan(ctx context.Context, a, b Connector, p *Plan, opts TwoWayOptions)
 	r := newRun(opts.Logger, opts.Progress, false)
 	cfg, err := opts.stateConfig(a, b)
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	if p == nil || p.Pair != cfg.pair {
-		return r.finish(ctx), optionsError("Pair", "the plan is for another sync pair", nil)
+		return r.finish(ctx, optionsError("Pair", "the plan is for another sync pair", nil))
 	}
 	if err := cfg.checkPlan(p); err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	r.report.directions = p.directions()
 	if err := cfg.lock(ctx); err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	defer cfg.unlock(ctx)
 	st, err := cfg.store.PairState(ctx, cfg.pair)
 	if err != nil {
-		return r.finish(ctx), fmt.Errorf("reading sync state: %w", err)
+		return r.finish(ctx, fmt.Errorf("reading sync state: %w", err))
 	}
 	if st.Revision != p.Revision {
-		return r.finish(ctx), fmt.Errorf("%w (plan made at revision %d, state is at %d)",
-			ErrStalePlan, p.Revision, st.Revision)
+		return r.finish(ctx, fmt.Errorf("%w (plan made at revision %d, state is at %d)",
+			ErrStalePlan, p.Revision, st.Revision))
 	}
 	err = (&applier{cfg: cfg, r: r, plan: p, prev: st}).apply(ctx)
-	return r.finish(ctx), err
+	return r.finish(ctx, err)
 }
 
 // checkPlan checks that a plan, perhaps decoded from JSON and edited, fits
@@ -196,25 +196,25 @@ func twoWayStateful(ctx context.Context, a, b Connector, opts TwoWayOptions) (Re
 	r := newRun(opts.Logger, opts.Progress, opts.DryRun)
 	cfg, err := opts.stateConfig(a, b)
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	r.report.directions = cfg.directions()
 	if err := cfg.lock(ctx); err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	defer cfg.unlock(ctx)
 	pl := newPlanner(cfg, r)
 	p, err := pl.run(ctx)
 	if err != nil {
-		return r.finish(ctx), err
+		return r.finish(ctx, err)
 	}
 	if opts.DryRun {
 		r.report.Entries = p.entries(true)
 		warnSkipped(ctx, r, r.report.Entries)
-		return r.finish(ctx), nil
+		return r.finish(ctx, nil)
 	}
 	err = (&applier{cfg: cfg, r: r, plan: p, prev: pl.st}).apply(ctx)
-	return r.finish(ctx), err
+	return r.finish(ctx, err)
 }
 
 // warnSkipped logs the skipped entries, as the stateless syncs do.
