@@ -8,7 +8,9 @@
 // "keysync\x00" + table prefix + "\x00" + pair taken as a bigint, on a
 // connection that the store keeps out of its pool until [Store.Unlock].
 // Two workers therefore never run the same sync pair of the same tables at
-// once: the second gets [keysync.ErrLocked] at once rather than waiting.
+// once: the second gets [keysync.ErrLocked] rather than waiting for the
+// first to finish (at once, or after up to a few seconds when it must wait
+// for a connection of a full pool).
 // Stores with different table prefixes lock independently. Two distinct
 // pairs share a lock only if their keys collide, which with 64-bit keys is
 // negligible (about one chance in 30 million among a million pairs), and would
@@ -18,8 +20,13 @@
 // on the lock's connection, so a run uses one connection of the pool; the
 // pool needs one connection per concurrent run of the store, plus one for
 // calls about unlocked pairs (pool_max_conns in the connection string).
-// When no connection frees up within a few seconds, Lock returns an error
-// matching [keysync.ErrLocked].
+// When the pool is full and no connection frees up within a few seconds,
+// Lock returns an error matching [keysync.ErrLocked]; when the pool has room
+// but connecting fails or stalls (an outage), it returns that error, wrapped.
+//
+// This version changed the run lock's key (earlier builds used a two-key
+// lock), so old and new workers would not exclude each other: stop every
+// worker before upgrading from an earlier build.
 //
 // If the connection is lost (network failure, server restart, a cancelled
 // query), PostgreSQL releases the lock. [Store.Held], which [keysync.TwoWay]

@@ -19,9 +19,10 @@ import (
 )
 
 const (
-	// lockSpace is the first key of every advisory lock this package takes
-	// ("ksyn"), so that its locks do not collide with an application's
-	// single-key advisory locks.
+	// lockSpace ("ksyn") is the first key of the two-key advisory lock that
+	// serializes schema setup, so that it does not collide with an
+	// application's two-key advisory locks. Run locks are single-key locks
+	// (see [Store.lockKey]), so they do not collide with it either.
 	lockSpace = 0x6b73796e
 	// schemaLock is the second key of the lock that serializes schema setup.
 	schemaLock = 0
@@ -173,9 +174,10 @@ CREATE TABLE IF NOT EXISTS `+s.links+` (
 // and uses for every call about the pair meanwhile. If that connection is
 // lost, PostgreSQL releases the lock and every later Commit of the pair
 // through this store fails, so a run never goes on without its lock. When
-// the pool has no free connection within a few seconds, Lock returns
-// [keysync.ErrLocked] (wrapped): the pool is too small for the runs it
-// serves.
+// every connection the pool may open is in use and none frees up within a
+// few seconds, Lock returns [keysync.ErrLocked] (wrapped): the pool is too
+// small for the runs it serves. When the pool has room but connecting
+// fails or stalls (a database outage), Lock returns that error instead.
 func (s *Store) Lock(ctx context.Context, pair string) error {
 	if err := s.guard.Enter(ctx, pair); err != nil {
 		return err
@@ -204,6 +206,13 @@ func (s *Store) Lock(ctx context.Context, pair string) error {
 	return nil
 }
 
+// poolFull reports whether every connection the pool may open is open
+// (or being opened), so that waiting for one means waiting for other runs.
+func (s *Store) poolFull() bool {
+	st := s.pool.Stat()
+	return st.TotalConns() >= st.MaxConns()
+}
+
 // lockKey returns the advisory lock key of a pair: a 64-bit FNV-1a hash of
 // the table prefix and the pair, so that stores with different prefixes do
 // not share locks and distinct pairs practically never do.
@@ -218,11 +227,13 @@ func (s *Store) tryLock(ctx context.Context, pair string) (*pgxpool.Conn, error)
 	conn, err := s.pool.Acquire(actx)
 	cancel()
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && s.poolFull() {
 			return nil, fmt.Errorf("locking pair %q: %w (no free connection in the pool "+
 				"within %s)", pair, keysync.ErrLocked, acquireTimeout)
 		}
-		return nil, fmt.Errorf("locking pair %q: %w", pair, err)
+		// The pool had room, so connecting stalled or failed: an outage,
+		// not a lock held by another run.
+		return nil, fmt.Errorf("locking pair %q: connecting to PostgreSQL: %w", pair, err)
 	}
 	var ok bool
 	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1::bigint)`, s.lockKey(pair)).Scan(&ok)
@@ -415,7 +426,9 @@ func (s *Store) onPair(pair string, fn func(querier) error) error {
 	}
 	return h.with(func(c *pgxpool.Conn) error {
 		if c == nil {
-			return fn(s.pool) // Lock has not finished
+			// Lock failed (it holds h.mu until it is done), or Unlock
+			// released the lock meanwhile: the pair is not locked.
+			return fn(s.pool)
 		}
 		return fn(c)
 	})

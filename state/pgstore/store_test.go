@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,6 +223,41 @@ func TestStore_LockedPairsUseTheirConnection(t *testing.T) {
 		"a third run gets no connection")
 	require.NoError(t, s.Unlock(ctx, p2))
 	assert.Error(t, s.Held(ctx, p2), "an unlocked pair is not held")
+}
+
+// TestStore_LockWhenConnectingStalls makes new connections hang, as in a
+// database outage, while the pool has room: Lock reports the outage, not
+// that the pair is locked.
+func TestStore_LockWhenConnectingStalls(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgxpool.ParseConfig(testDSN(t))
+	require.NoError(t, err)
+	var stall atomic.Bool
+	release := make(chan struct{})
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if stall.Load() {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil, errors.New("stalled dial")
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	t.Cleanup(func() { close(release) })
+	s, err := pgstore.New(t.Context(), pool)
+	require.NoError(t, err)
+	pool.Reset() // no idle connection left: Lock must connect
+	stall.Store(true)
+
+	err = s.Lock(t.Context(), uniquePair(t))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, keysync.ErrLocked, "the pool had room")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestStore_Reopen(t *testing.T) {
