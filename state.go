@@ -681,7 +681,9 @@ const (
 	// ReasonEditedDeleted: a record was deleted on one side while its
 	// counterpart was edited since the last sync. The edit wins: the
 	// counterpart is kept (not deleted, whatever the DeletePolicy) and
-	// created again on the side where it was deleted.
+	// created again on the side where it was deleted, or, when it has no
+	// usable key to be created under, kept and reported on every run until
+	// it has one.
 	ReasonEditedDeleted Reason = "edited and deleted"
 
 	// ReasonNotCreated: a deletion was not propagated because the record to

@@ -1,11 +1,14 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -449,5 +452,92 @@ func TestTwoWay_StatefulIncrementalKeepsReporting(t *testing.T) {
 		assert.Equal(t, 1, held, "run %d: the held deletion is reported", i)
 		assert.Equal(t, 2, conflicts, "run %d: the conflict is reported both ways", i)
 		e.run()
+	}
+}
+
+// TestTwoWay_StatefulEditedWithoutKeyBeatsDelete deletes a record on one
+// side while its counterpart was edited and lost its key: the edited record
+// cannot be created again, but it is kept, whatever the delete policy.
+func TestTwoWay_StatefulEditedWithoutKeyBeatsDelete(t *testing.T) {
+	t.Parallel()
+	policies := map[string]keysync.DeletePolicy{
+		"propagate": {InA: keysync.DeletePropagate, MaxShare: -1},
+		"quarantine confirmed": {InA: keysync.DeleteQuarantine, MaxShare: -1,
+			Confirm: func(keysync.HeldDelete) bool { return true }},
+	}
+	for name, policy := range policies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.opts.Deletes = policy
+			e.a.Put(person("dana@example.com", "Dana", "", ""))
+			e.a.Put(person("eve@example.com", "Eve", "", ""))
+			e.settled()
+			edit(t, e.b, "dana@example.com", map[string]string{"email": "", "phone": "555-1"})
+			remove(t, e.a, "dana@example.com")
+
+			p, err := keysync.PlanTwoWay(t.Context(), e.a, e.b, e.opts)
+			require.NoError(t, err)
+			assert.Zero(t, p.Count(keysync.PlanDelete), "the edited record is kept")
+			var details []string
+			for _, n := range p.Notes {
+				if n.Reason == keysync.ReasonEditedDeleted {
+					details = append(details, n.Detail)
+				}
+			}
+			require.Len(t, details, 1)
+			assert.Contains(t, details[0], "cannot be re-created in a without a key")
+
+			e.settled()
+			assert.Equal(t, []string{"", "eve@example.com"}, emails(e.b),
+				"the edited record is kept")
+			assert.Equal(t, []string{"eve@example.com"}, emails(e.a))
+			var missing []keysync.Side
+			for _, l := range links(t, e.store, "people") {
+				missing = append(missing, l.Missing)
+			}
+			assert.ElementsMatch(t, []keysync.Side{"", keysync.SideA}, missing)
+		})
+	}
+}
+
+// TestTwoWay_StatefulConflictLogHasNoValues leaves a conflict unresolved:
+// the report quotes both values, the Warn log names only the field.
+func TestTwoWay_StatefulConflictLogHasNoValues(t *testing.T) {
+	t.Parallel()
+	for _, dry := range []bool{false, true} {
+		t.Run(fmt.Sprint("dry=", dry), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.a.Put(person("dana@example.com", "Dana", "", "555-0"))
+			e.settled()
+			edit(t, e.a, "dana@example.com", map[string]string{"phone": "555-SECRET-A"})
+			edit(t, e.b, "dana@example.com", map[string]string{"phone": "555-SECRET-B"})
+			var buf bytes.Buffer
+			e.opts.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
+			e.opts.DryRun = dry
+			rep, err := keysync.TwoWay(t.Context(), e.a, e.b, e.opts)
+			require.NoError(t, err)
+
+			var details []string
+			for _, en := range rep.Entries {
+				if en.Reason == keysync.ReasonConflict {
+					details = append(details, en.Detail)
+				}
+			}
+			require.NotEmpty(t, details)
+			assert.Contains(t, details[0], "555-SECRET-A", "the report keeps the values")
+			logged := 0
+			for line := range strings.Lines(buf.String()) {
+				var rec map[string]any
+				require.NoError(t, json.Unmarshal([]byte(line), &rec))
+				if rec["reason"] == string(keysync.ReasonConflict) {
+					logged++
+					assert.Contains(t, rec["detail"], "phone")
+				}
+				assert.NotContains(t, line, "SECRET", "no field value is logged")
+			}
+			assert.Equal(t, 2, logged)
+		})
 	}
 }

@@ -210,20 +210,45 @@ func twoWayStateful(ctx context.Context, a, b Connector, opts TwoWayOptions) (Re
 	}
 	if opts.DryRun {
 		r.report.Entries = p.entries(true)
-		warnSkipped(ctx, r, r.report.Entries)
+		warnSkipped(ctx, r, r.report.Entries, p.Conflicts)
 		return r.finish(ctx, nil)
 	}
 	err = (&applier{cfg: cfg, r: r, plan: p, prev: pl.st}).apply(ctx)
 	return r.finish(ctx, err)
 }
 
-// warnSkipped logs the skipped entries, as the stateless syncs do.
-func warnSkipped(ctx context.Context, r *run, es []Entry) {
+// warnSkipped logs the skipped entries, as the stateless syncs do. The
+// detail of a conflict quotes both values, so its log line names only the
+// conflicting fields (taken from conflicts): records are logged by key and
+// position, never by their fields.
+func warnSkipped(ctx context.Context, r *run, es []Entry, conflicts []Conflict) {
 	for i := range es {
-		if es[i].Outcome == Skipped {
-			r.warn(ctx, "skipped record", &es[i])
+		if es[i].Outcome != Skipped {
+			continue
+		}
+		e := &es[i]
+		if e.Reason == ReasonConflict {
+			c := *e
+			c.Detail = conflictLogDetail(e.Key, conflicts)
+			e = &c
+		}
+		r.warn(ctx, "skipped record", e)
+	}
+}
+
+// conflictLogDetail names the unresolved conflicting fields of the pair
+// with key, without their values.
+func conflictLogDetail(key string, conflicts []Conflict) string {
+	var fields []string
+	for _, c := range conflicts {
+		if c.Key == key && c.Kept == KeptNone && !slices.Contains(fields, c.Field) {
+			fields = append(fields, c.Field)
 		}
 	}
+	if len(fields) == 0 {
+		return "unresolved conflict (values only in the report)"
+	}
+	return "unresolved conflict in " + strings.Join(fields, ", ") + " (values only in the report)"
 }
 
 // Report returns the plan as the report of a dry run: an entry per
@@ -808,9 +833,8 @@ func (p *planner) deletion(v *pairView, gone Side) {
 		return
 	}
 	if mode != DeleteIgnore && !maps.Equal(keep.get(v.idx[k]), baseOf(&v.l, keep.side)) {
-		if p.editedDeleted(v, gone, what) {
-			return
-		}
+		p.editedDeleted(v, gone, changed, what)
+		return
 	}
 	switch mode {
 	case DeleteIgnore:
@@ -841,20 +865,24 @@ func (p *planner) deletion(v *pairView, gone Side) {
 
 // editedDeleted plans a pair whose record on side gone was deleted while
 // the other was edited since the last sync: the edit wins, so the kept
-// record is created again on side gone, under the same link. It reports
-// false when the kept record has no key to find the created record by.
-func (p *planner) editedDeleted(v *pairView, gone Side, what string) bool {
+// record is never deleted. It is created again on side gone, under the same
+// link; when it has no key to find the created record by, it is only kept,
+// and the link records the deletion (changed tells whether that is new).
+func (p *planner) editedDeleted(v *pairView, gone Side, changed bool, what string) {
 	keep, dst := p.side(gone.Other()), p.side(gone)
 	i := v.idx[sideIndex(keep.side)]
 	keys := keep.l.keys(i)
 	if len(keys) == 0 {
-		return false
+		p.linkOp(v, changed, what+"; the edited "+keep.name+" record is kept")
+		p.note(v, gone, Skipped, ReasonEditedDeleted, fmt.Sprintf("%s; %s record kept: edited "+
+			"since the last sync; cannot be re-created in %s without a key",
+			what, keep.name, dst.name))
+		return
 	}
 	p.note(v, gone, Skipped, ReasonEditedDeleted, fmt.Sprintf("%s, but the %s record was edited "+
 		"since the last sync: it is kept and created again in %s", what, keep.name, dst.name))
 	p.planCreate(keep, dst, i, keys, v.l.ID, "re-creating a record deleted in "+dst.name+
 		" whose counterpart was edited since")
-	return true
 }
 
 // linkOp plans storing v's link (without writes) when changed.
@@ -1824,7 +1852,7 @@ type applier struct {
 func (ap *applier) apply(ctx context.Context) error {
 	n := len(ap.r.report.Entries)
 	entryOf := ap.addEntries()
-	warnSkipped(ctx, ap.r, ap.r.report.Entries[n:])
+	warnSkipped(ctx, ap.r, ap.r.report.Entries[n:], ap.plan.Conflicts)
 	if err := ap.write(ctx, entryOf); err != nil {
 		return ap.writeErr(entryOf, err)
 	}
