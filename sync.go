@@ -849,14 +849,50 @@ func (r *run) finish(ctx context.Context, err error) (Report, error) {
 	r.report.Finished = time.Now()
 	summary := slog.String("summary", r.report.String())
 	if err != nil {
-		r.logger.WarnContext(ctx, "sync failed", slog.Bool("dry_run", r.report.DryRun),
-			summary, slog.String("error", err.Error()))
+		// The error's text may quote a record (a vendor's "Email address …
+		// is invalid"), so only its class and counts are logged.
+		attrs := []slog.Attr{slog.Bool("dry_run", r.report.DryRun), summary}
+		cause := err
+		var wf *WriteFailuresError
+		if errors.As(err, &wf) {
+			attrs = append(attrs, slog.Int("failed", wf.Failed), slog.Int("writes", wf.Writes),
+				slog.Bool("stopped", wf.Stopped != nil))
+			cause = wf.Stopped
+		}
+		attrs = append(attrs, slog.String("cause", failureClass(cause)))
+		r.logger.LogAttrs(ctx, slog.LevelWarn, "sync failed", attrs...)
 		return r.report, err
 	}
 	if r.logger.Enabled(ctx, slog.LevelInfo) {
 		r.logger.InfoContext(ctx, "sync finished", slog.Bool("dry_run", r.report.DryRun), summary)
 	}
 	return r.report, nil
+}
+
+// failureClass names the class of an error that ended a run, for logs: a
+// sentinel's name, never the error's text. A nil err (writes failed but
+// the run went on) is "writes failed".
+func failureClass(err error) string {
+	classes := []struct {
+		target error
+		name   string
+	}{
+		{ErrUnauthorized, "unauthorized"}, {ErrForbidden, "forbidden"},
+		{ErrRateLimited, "rate limited"}, {context.Canceled, "canceled"},
+		{context.DeadlineExceeded, "timed out"}, {ErrInvalidOptions, "invalid options"},
+		{ErrKeyPathSuspect, "key path suspect"}, {ErrLocked, "locked"},
+		{ErrStalePlan, "stale plan"}, {ErrStateInvalid, "invalid state"},
+		{ErrStateClosed, "state store closed"}, {ErrWritesFailed, "writes failed"},
+	}
+	if err == nil {
+		return "writes failed"
+	}
+	for _, c := range classes {
+		if errors.Is(err, c.target) {
+			return c.name
+		}
+	}
+	return "other"
 }
 
 // notify calls the progress callback, never concurrently.
