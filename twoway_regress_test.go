@@ -10,6 +10,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -189,6 +190,70 @@ func TestTwoWay_StatefulPendingCreateRewritten(t *testing.T) {
 			assert.Zero(t, e.b.calls().writes())
 			assert.Equal(t, "555", find(t, e.a, "dana@example.com")["phone"])
 			assert.Equal(t, "+1 555", find(t, e.b, "dana@example.com")["phone"])
+		})
+	}
+}
+
+// noModTime hides the modification times of a rewriter's records.
+type noModTime struct{ *rewriter }
+
+func (noModTime) ModifiedAt(keysync.Item) (time.Time, bool) { return time.Time{}, false }
+
+// TestTwoWay_StatefulPendingCreateEdited loses the result of a create and
+// edits the created record before the next run: that run finds the record
+// and must sync the edit, not take it for the value the create sent.
+func TestTwoWay_StatefulPendingCreateEdited(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		hide    bool // the target's modification times are unknown
+		editA   bool // the source record is edited too
+		wantA   string
+		wantAny bool // a conflict is reported instead
+	}{
+		{name: "edited an hour later", wantA: "Danielle"},
+		{name: "edited, modification times unknown", hide: true, wantA: "Danielle"},
+		{name: "both records edited", editA: true, wantAny: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.a.Put(person("dana@example.com", "Dana", "", ""))
+			rb := &rewriter{counting: e.b, lose: true}
+			var b keysync.Connector = rb
+			if tt.hide {
+				b = noModTime{rb}
+			}
+			_, err := keysync.TwoWay(t.Context(), e.a, b, e.opts)
+			require.Error(t, err)
+			require.Len(t, e.b.Items(), 1, "the create was made")
+			rb.lose = false
+			e.clock.advance(time.Hour)
+			edit(t, e.b, "dana@example.com", map[string]string{"first": "Danielle"})
+			if tt.editA {
+				edit(t, e.a, "dana@example.com", map[string]string{"first": "Dani"})
+			}
+
+			p, err := keysync.PlanTwoWay(t.Context(), e.a, b, e.opts)
+			require.NoError(t, err)
+			if tt.wantAny {
+				require.Len(t, p.Conflicts, 1, "the edits of both sides surface")
+				assert.Equal(t, "first", p.Conflicts[0].Field)
+				assert.Equal(t, "Dani", p.Conflicts[0].A)
+				assert.Equal(t, "Danielle", p.Conflicts[0].B)
+				return
+			}
+			assert.Empty(t, p.Conflicts)
+			_, err = keysync.TwoWay(t.Context(), e.a, b, e.opts)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantA, find(t, e.a, "dana@example.com")["first"])
+			assert.Equal(t, tt.wantA, find(t, e.b, "dana@example.com")["first"])
+			e.a.calls()
+			e.b.calls()
+			_, err = keysync.TwoWay(t.Context(), e.a, b, e.opts)
+			require.NoError(t, err)
+			assert.Zero(t, e.a.calls().writes()+e.b.calls().writes(), "the next run writes nothing")
 		})
 	}
 }

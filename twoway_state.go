@@ -785,9 +785,7 @@ func (p *planner) resolvePending(v *pairView) bool {
 	switch len(found) {
 	case 1:
 		id := t.recID(found[0])
-		// The target's base is the record as created (its system may have
-		// rewritten values), as [applier.created] would have stored it.
-		base := maps.Clone(t.get(found[0]))
+		base := p.pendingBase(v, t, found[0])
 		if v.l.Pending == SideA {
 			v.l.A, v.l.BaseA = id, base
 		} else {
@@ -816,6 +814,34 @@ func (p *planner) resolvePending(v *pairView) bool {
 				len(found), t.name, t.l.describe(found)))
 	}
 	return false
+}
+
+// pendingRewriteWindow is how long after its intent was recorded a record
+// found for a pending create counts as saved by the create alone: a value
+// that differs from what the create sent is then taken for the target
+// system's rewrite, not for a user's edit. It allows for the create's
+// retries and for the target system's clock running ahead of ours.
+const pendingRewriteWindow = time.Minute
+
+// pendingBase returns the base of the target side t for the record j found
+// for v's pending create, field by field. A value equal to what the create
+// sent is its own base. A value that differs is the target system's rewrite
+// (its own base, so it is not echoed back) when the record was last modified
+// within [pendingRewriteWindow] of the intent; when it was modified later, or
+// when either time is unknown, it may be a user's edit since the create, so
+// the base is the value sent and the difference is synced (or reported as a
+// conflict if the source changed too) rather than left silent.
+func (p *planner) pendingBase(v *pairView, t *sideRun, j int) map[string]string {
+	cur := t.get(j)
+	sent := baseOf(&v.l, t.side)
+	rewrite := false
+	if at, ok := t.ider.ModifiedAt(t.l.items[j]); ok && !v.l.Synced.IsZero() {
+		rewrite = !at.After(v.l.Synced.Add(pendingRewriteWindow))
+	}
+	if rewrite || maps.Equal(cur, sent) {
+		return maps.Clone(cur)
+	}
+	return maps.Clone(sent)
 }
 
 // deletion plans a link whose record on side gone has disappeared.
@@ -1875,6 +1901,7 @@ func (ap *applier) write(ctx context.Context, entryOf []int) error {
 	p := ap.plan
 	ap.cur = map[string]*Link{}
 	var first StateChange
+	now := ap.cfg.now().UTC()
 	for i := range p.Ops {
 		op := &p.Ops[i]
 		switch op.Kind {
@@ -1885,7 +1912,7 @@ func (ap *applier) write(ctx context.Context, entryOf []int) error {
 		case PlanUnlink:
 			first.Delete = append(first.Delete, op.Link)
 		case PlanCreate:
-			first.Put = append(first.Put, op.State.Clone())
+			first.Put = append(first.Put, ap.intent(op, now))
 		}
 	}
 	if len(first.Put) > 0 || len(first.Delete) > 0 {
@@ -2003,6 +2030,9 @@ func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int
 		}
 		failed := settle(ctx, ap.r, ops, results, err)
 		change := ap.settleState(side, lo, hi, results)
+		if err == nil || !stopsRun(ctx, err) {
+			change.Put = append(change.Put, ap.nextIntents(hi)...)
+		}
 		if cerr := ap.commit(ctx, change); cerr != nil {
 			return cerr
 		}
@@ -2028,6 +2058,35 @@ func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int
 		ap.r.notify(Progress{Phase: PhaseWriting, Direction: dir, Done: hi - start, Total: total})
 	}
 	return nil
+}
+
+// intent returns the intent link of the create op, stamped with now: when
+// the create was about to be sent.
+func (ap *applier) intent(op *PlanOp, now time.Time) Link {
+	l := op.State.Clone()
+	l.Synced = now
+	return l
+}
+
+// nextIntents returns the intents of the batch of creates that starts at
+// operation i, if one does, stamped with the time now: stored with the
+// batch before, they record when its creates start, for resolvePending to
+// tell the target system's rewrites from later edits.
+func (ap *applier) nextIntents(i int) []Link {
+	ops := ap.plan.Ops
+	if i >= len(ops) || ops[i].Kind != PlanCreate {
+		return nil
+	}
+	side := ap.cfg.side(ops[i].Side)
+	now := ap.cfg.now().UTC()
+	var ls []Link
+	for j := i; j < len(ops) && j < i+side.batch; j++ {
+		if ops[j].Kind != PlanCreate || ops[j].Side != ops[i].Side {
+			break
+		}
+		ls = append(ls, ap.intent(&ops[j], now))
+	}
+	return ls
 }
 
 // send sends the operations lo..hi to the side's connector.

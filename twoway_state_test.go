@@ -52,6 +52,13 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
+// advance moves the clock on by d.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // counting wraps a connector and counts the calls a sync makes, keeping
 // every optional capability of the memory connector.
 type counting struct {
