@@ -1,13 +1,13 @@
 package sync
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/keysync/sync/internal/jsonnum"
 )
 
 // KeysFunc returns the match key values of a record: the values that,
@@ -171,53 +171,10 @@ func keyString(v any) (string, bool) {
 // 9007199254740992, making two distinct IDs one key. Merge keeps the
 // JavaScript text; keys and comparisons must not.
 func exactText(v any) (string, bool) {
-	switch x := v.(type) {
-	case int:
-		return strconv.FormatInt(int64(x), 10), true
-	case int8:
-		return strconv.FormatInt(int64(x), 10), true
-	case int16:
-		return strconv.FormatInt(int64(x), 10), true
-	case int32:
-		return strconv.FormatInt(int64(x), 10), true
-	case int64:
-		return strconv.FormatInt(x, 10), true
-	case uint:
-		return strconv.FormatUint(uint64(x), 10), true
-	case uint8:
-		return strconv.FormatUint(uint64(x), 10), true
-	case uint16:
-		return strconv.FormatUint(uint64(x), 10), true
-	case uint32:
-		return strconv.FormatUint(uint64(x), 10), true
-	case uint64:
-		return strconv.FormatUint(x, 10), true
-	case uintptr:
-		return strconv.FormatUint(uint64(x), 10), true
-	case json.Number:
-		if s, ok := integerText(string(x)); ok {
-			return s, true
-		}
+	if s, ok := jsonnum.IntegerText(v); ok {
+		return s, true
 	}
 	return jsString(v)
-}
-
-// integerText returns s in canonical form ("-12", "0") when it is a decimal
-// integer: an optional minus sign and digits only.
-func integerText(s string) (string, bool) {
-	neg := strings.HasPrefix(s, "-")
-	digits := strings.TrimPrefix(s, "-")
-	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
-		return "", false
-	}
-	digits = strings.TrimLeft(digits, "0")
-	switch {
-	case digits == "":
-		return "0", true
-	case neg:
-		return "-" + digits, true
-	}
-	return digits, true
 }
 
 // keysOf turns key values into normalized, distinct, non-empty key strings,

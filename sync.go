@@ -14,6 +14,7 @@ import (
 	stdsync "sync"
 	"time"
 
+	"github.com/keysync/sync/internal/jsonnum"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -762,8 +763,8 @@ func numbersEqual(a, b string) bool {
 	if !numeric(a) || !numeric(b) {
 		return false
 	}
-	ai, aok := integerText(a)
-	bi, bok := integerText(b)
+	ai, aok := jsonnum.Canonical(a)
+	bi, bok := jsonnum.Canonical(b)
 	if aok && bok {
 		return ai == bi
 	}

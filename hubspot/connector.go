@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keysync/sync"
+	"github.com/keysync/sync/internal/jsonnum"
 )
 
 // DefaultProperties returns the contact properties a [Contacts] connector
@@ -486,39 +487,16 @@ func (s *Contacts) RecordID(item sync.Item) string {
 // kind, or a float with an integral value (as JSON decodes numbers); ""
 // for anything else, including fractions.
 func idString(v any) string {
+	if s, ok := jsonnum.IntegerText(v); ok {
+		return s
+	}
 	switch v := v.(type) {
 	case string:
 		return v
 	case json.Number:
-		if _, err := strconv.ParseInt(v.String(), 10, 64); err == nil {
-			return v.String()
-		}
-		if _, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
-			return v.String()
-		}
 		if f, err := v.Float64(); err == nil {
 			return idString(f)
 		}
-	case int:
-		return strconv.FormatInt(int64(v), 10)
-	case int8:
-		return strconv.FormatInt(int64(v), 10)
-	case int16:
-		return strconv.FormatInt(int64(v), 10)
-	case int32:
-		return strconv.FormatInt(int64(v), 10)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case uint:
-		return strconv.FormatUint(uint64(v), 10)
-	case uint8:
-		return strconv.FormatUint(uint64(v), 10)
-	case uint16:
-		return strconv.FormatUint(uint64(v), 10)
-	case uint32:
-		return strconv.FormatUint(uint64(v), 10)
-	case uint64:
-		return strconv.FormatUint(v, 10)
 	case float32:
 		return idString(float64(v))
 	case float64:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	keysync "github.com/keysync/sync"
+	"github.com/keysync/sync/internal/jsonnum"
 )
 
 // UpdatedField is the field in which [Connector] keeps each record's
@@ -554,6 +555,9 @@ func (c *Connector) remove(id string) {
 // decimal (every Go integer kind, json.Number and floats), and "" for
 // anything else.
 func idString(v any) string {
+	if s, ok := jsonnum.IntegerText(v); ok {
+		return s
+	}
 	switch v := v.(type) {
 	case string:
 		return v
@@ -563,14 +567,6 @@ func idString(v any) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case float32:
 		return strconv.FormatFloat(float64(v), 'f', -1, 32)
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return strconv.FormatInt(rv.Int(), 10)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Uintptr:
-		return strconv.FormatUint(rv.Uint(), 10)
 	}
 	return ""
 }
