@@ -1547,7 +1547,7 @@ func applyBatches[T any](ctx context.Context, r *run, dir string, size int, ops 
 	total := len(ops)
 	batches := (total + size - 1) / size
 	r.notify(Progress{Phase: PhaseWriting, Direction: dir, Total: total})
-	inRow := 0 // batches in a row that failed as a whole
+	loop := batchLoop{r: r, dir: dir, batches: batches}
 	for b, lo := 1, 0; lo < total; b, lo = b+1, lo+size {
 		hi := min(lo+size, total)
 		if err := ctx.Err(); err != nil {
@@ -1567,30 +1567,50 @@ func applyBatches[T any](ctx context.Context, r *run, dir string, size int, ops 
 				verify(ctx, &r.report.Entries[o.entry], o.keys)
 			}
 		}
-		r.logger.DebugContext(ctx, "batch written", slog.String("direction", dir),
-			slog.Int("batch", b), slog.Int("of", batches), slog.Int("size", hi-lo),
-			slog.Int("failed", failed))
-
-		if err != nil && stopsRun(ctx, err) {
-			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-				err = ctx.Err()
-			}
-			err = fmt.Errorf("writing %s batch %d of %d: %w", dir, b, batches, err)
-			notAttempted(r, ops[hi:], err)
-			return err
-		}
-		if failed == hi-lo && failedAsWhole(results, err) {
-			inRow++
-		} else {
-			inRow = 0
-		}
-		if inRow >= maxFailedBatches && hi < total {
-			err = fmt.Errorf("writing %s: stopped after %d batches in a row failed as a "+
-				"whole (the last, %d of %d: %w)", dir, inRow, b, batches, batchCause(results, err))
-			notAttempted(r, ops[hi:], err)
-			return err
+		if stop := loop.done(ctx, b, hi-lo, failed, hi < total, results, err); stop != nil {
+			notAttempted(r, ops[hi:], stop)
+			return stop
 		}
 		r.notify(Progress{Phase: PhaseWriting, Direction: dir, Done: hi, Total: total})
+	}
+	return nil
+}
+
+// batchLoop is what the write loops of both TwoWay engines (applyBatches
+// and the stateful applier) decide after each batch.
+type batchLoop struct {
+	r       *run
+	dir     string
+	batches int
+	inRow   int // batches in a row that failed as a whole
+}
+
+// done logs batch b (size writes, failed of them failed, with the results
+// and error send returned) and returns the error that ends the loop, or nil
+// to go on: an error that makes going on pointless (see stopsRun), or
+// maxFailedBatches batches in a row failing as a whole while more remain.
+func (l *batchLoop) done(ctx context.Context, b, size, failed int, more bool,
+	results []WriteResult, err error,
+) error {
+	l.r.logger.DebugContext(ctx, "batch written", slog.String("direction", l.dir),
+		slog.Int("batch", b), slog.Int("of", l.batches), slog.Int("size", size),
+		slog.Int("failed", failed))
+
+	if err != nil && stopsRun(ctx, err) {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = ctx.Err()
+		}
+		return fmt.Errorf("writing %s batch %d of %d: %w", l.dir, b, l.batches, err)
+	}
+	if failed == size && failedAsWhole(results, err) {
+		l.inRow++
+	} else {
+		l.inRow = 0
+	}
+	if l.inRow >= maxFailedBatches && more {
+		return fmt.Errorf("writing %s: stopped after %d batches in a row failed as a "+
+			"whole (the last, %d of %d: %w)", l.dir, l.inRow, b, l.batches,
+			batchCause(results, err))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"log/slog"
 	"maps"
 	"math"
 	"slices"
@@ -2002,9 +2001,8 @@ func (ap *applier) notAttempted(entryOf []int, start int, err error) {
 
 // writeGroup applies the operations start..end, all of one kind and side,
 // in batches, committing the links of each batch after it. Like
-// applyBatches, it goes on past failed records and batches, and stops on an
-// error that makes going on pointless (see stopsRun) or after
-// maxFailedBatches batches in a row failed as a whole.
+// applyBatches, it goes on past failed records and batches until
+// batchLoop.done says to stop.
 func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int) error {
 	first := ap.plan.Ops[start]
 	side := ap.cfg.side(first.Side)
@@ -2012,7 +2010,7 @@ func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int
 	total := end - start
 	batches := (total + side.batch - 1) / side.batch
 	ap.r.notify(Progress{Phase: PhaseWriting, Direction: dir, Total: total})
-	inRow := 0 // batches in a row that failed as a whole
+	loop := batchLoop{r: ap.r, dir: dir, batches: batches}
 	for b, lo := 1, start; lo < end; b, lo = b+1, lo+side.batch {
 		hi := min(lo+side.batch, end)
 		if err := ctx.Err(); err != nil {
@@ -2036,24 +2034,8 @@ func (ap *applier) writeGroup(ctx context.Context, entryOf []int, start, end int
 		if cerr := ap.commit(ctx, change); cerr != nil {
 			return cerr
 		}
-		ap.r.logger.DebugContext(ctx, "batch written", slog.String("direction", dir),
-			slog.Int("batch", b), slog.Int("of", batches), slog.Int("size", hi-lo),
-			slog.Int("failed", failed))
-
-		if err != nil && stopsRun(ctx, err) {
-			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-				err = ctx.Err()
-			}
-			return fmt.Errorf("writing %s batch %d of %d: %w", dir, b, batches, err)
-		}
-		if failed == hi-lo && failedAsWhole(results, err) {
-			inRow++
-		} else {
-			inRow = 0
-		}
-		if inRow >= maxFailedBatches && hi < end {
-			return fmt.Errorf("writing %s: stopped after %d batches in a row failed as a "+
-				"whole (the last, %d of %d: %w)", dir, inRow, b, batches, batchCause(results, err))
+		if stop := loop.done(ctx, b, hi-lo, failed, hi < end, results, err); stop != nil {
+			return stop
 		}
 		ap.r.notify(Progress{Phase: PhaseWriting, Direction: dir, Done: hi - start, Total: total})
 	}
