@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math"
-	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	stdsync "sync"
 	"sync/atomic"
 
+	"github.com/keysync/sync/internal/keyindex"
 	"github.com/keysync/sync/internal/keypath"
 )
 
@@ -468,20 +467,18 @@ func (s keySplit) mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode,
 		}
 		return slices.Clone(in1), nil
 	}
-	p2 := keypath.Compile(key2)
-	t := newKeyTable(len(in2))
-	err := s.run(s.chunks(len(in2)), func(c int) error {
-		lo, hi := s.bounds(c, len(in2))
-		return t.addKeys(in2, lo, hi, &p2, mode)
-	})
+	t, err := s.index(in2, keypath.Compile(key2), mode)
 	if err != nil {
 		return nil, err
 	}
+	// A key "hasOwnProperty" shadows the method n8n then calls on copyData,
+	// which throws for every comparable key.
 	const hasOwn = "hasOwnProperty"
-	_, t.hasOwnShadowed = t.get(hasOwn, t.hash(hasOwn))
+	_, hasOwnShadowed := t.Get(hasOwn, t.Hash(hasOwn))
 
 	p1 := keypath.Compile(key1)
-	m := keyMatcher{t: t, in1: in1, in2: in2, key1: &p1, key2: key2, mode: mode, ow: ow}
+	m := keyMatcher{t: t, hasOwnShadowed: hasOwnShadowed, in1: in1, in2: in2, key1: &p1,
+		key2: key2, mode: mode, ow: ow}
 	nc := s.chunks(len(in1))
 	if mode == ModeMergeByKey {
 		m.merged = make([][]Item, nc)
@@ -498,18 +495,42 @@ func (s keySplit) mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode,
 	return m.output(), nil
 }
 
+// index returns n8n's copyData for in2: each key that p2 finds, as a
+// JavaScript property key, mapped to the last item of in2 that has it.
+func (s keySplit) index(in2 []Item, p2 keypath.Path, mode Mode) (*keyindex.Index, error) {
+	parts := 1
+	if s.chunks(len(in2)) > 1 {
+		parts = s.workers
+	}
+	t := keyindex.New(len(in2), parts)
+	err := s.run(s.chunks(len(in2)), func(c int) error {
+		lo, hi := s.bounds(c, len(in2))
+		return addKeys(t, in2, lo, hi, &p2, mode)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Prepare()
+	_ = s.run(t.Partitions(), func(p int) error {
+		t.BuildPartition(p)
+		return nil
+	})
+	return t, nil
+}
+
 // keyBlock is how many items the key modes resolve at a time: enough for
 // the memory reads of different items to overlap, few enough to stay in L1.
 const keyBlock = 32
 
 // keyMatcher is the input-1 pass of the key modes.
 type keyMatcher struct {
-	t        *keyTable
-	in1, in2 []Item
-	key1     *keypath.Path
-	key2     string
-	mode     Mode
-	ow       Overwrite
+	t              *keyindex.Index
+	hasOwnShadowed bool // input 2 has the key "hasOwnProperty"
+	in1, in2       []Item
+	key1           *keypath.Path
+	key2           string
+	mode           Mode
+	ow             Overwrite
 
 	keep   []bool   // by input-1 item, for ModeKeepKeyMatches and ModeRemoveKeyMatches
 	merged [][]Item // by chunk, for ModeMergeByKey
@@ -539,7 +560,7 @@ func (m *keyMatcher) match(c, lo, hi int) error {
 		for i := range n {
 			b.js[i], b.matched[i] = -1, false
 			if b.class[i] == keyComparable {
-				b.js[i], b.matched[i] = m.t.get(b.keys[i], b.hashes[i])
+				b.js[i], b.matched[i] = m.t.Get(b.keys[i], b.hashes[i])
 			}
 		}
 		if m.mode != ModeMergeByKey {
@@ -564,7 +585,7 @@ func (m *keyMatcher) classify(b *keyBlockState, n int) (int, error) {
 	for i := range n {
 		key, class, err := classifyKey1(b.vals[i], b.found[i])
 		// copyData.hasOwnProperty(key) runs only for comparable keys.
-		if class == keyComparable && m.t.hasOwnShadowed {
+		if class == keyComparable && m.hasOwnShadowed {
 			err = errors.New(reasonCopyHasOwn)
 		}
 		if err != nil {
@@ -572,7 +593,7 @@ func (m *keyMatcher) classify(b *keyBlockState, n int) (int, error) {
 		}
 		b.class[i] = class
 		if class == keyComparable {
-			b.keys[i], b.hashes[i] = key, m.t.hash(key)
+			b.keys[i], b.hashes[i] = key, m.t.Hash(key)
 		}
 	}
 	return n, nil
@@ -630,111 +651,13 @@ func (m *keyMatcher) output() []Item {
 	return out
 }
 
-// keyTable is n8n's copyData: input-2 keys, as JavaScript property keys,
-// mapped to the index of the last input-2 item with that key. It is an
-// open-addressing hash table with linear probing whose slots are claimed
-// with compare-and-swap, so that chunks of input 2 can add their keys in
-// parallel; a slot keeps the highest item index for its key, which is what
-// adding the keys in input order gives. Lookups are safe for concurrent use
-// once every key is added.
-type keyTable struct {
-	seed maphash.Seed
-	keys []string // keys[j] is the key of input-2 item j, if it has one
-	// slots are 0 when empty, else hold a key's tag, the low slotTagBits
-	// bits of its hash, above j+1 for the input-2 item j that has the key.
-	slots []atomic.Uint64
-	// hasOwnShadowed reports a key "hasOwnProperty": it shadows the method
-	// n8n then calls on copyData, which throws for every comparable key.
-	hasOwnShadowed bool
-}
-
-const (
-	slotIndexBits = 40 // room for j+1: far more items than memory can hold
-	slotTagBits   = 64 - slotIndexBits
-	slotIndexMask = 1<<slotIndexBits - 1
-	slotTagMask   = 1<<slotTagBits - 1
-)
-
-// newKeyTable returns an empty keyTable for n input-2 items. It is at most
-// two thirds full, so that probe sequences stay short.
-func newKeyTable(n int) *keyTable {
-	return &keyTable{
-		seed:  maphash.MakeSeed(),
-		keys:  make([]string, n),
-		slots: make([]atomic.Uint64, n+n/2+1),
-	}
-}
-
-// hash returns the hash of key.
-func (t *keyTable) hash(key string) uint64 {
-	return maphash.String(t.seed, key)
-}
-
-// home returns the first slot to probe for hash h. It reads the high bits
-// of h; the tag stored in the slot is the low bits.
-func (t *keyTable) home(h uint64) int {
-	hi, _ := bits.Mul64(h, uint64(len(t.slots)))
-	return int(hi)
-}
-
-// next returns the slot after slot i.
-func (t *keyTable) next(i int) int {
-	if i++; i == len(t.slots) {
-		return 0
-	}
-	return i
-}
-
-// get returns the index of the last input-2 item with key, whose hash is h.
-func (t *keyTable) get(key string, h uint64) (int, bool) {
-	tag := h & slotTagMask
-	for i := t.home(h); ; i = t.next(i) {
-		s := t.slots[i].Load()
-		if s == 0 {
-			return -1, false
-		}
-		if s>>slotIndexBits == tag {
-			if j := int(s&slotIndexMask) - 1; t.keys[j] == key {
-				return j, true
-			}
-		}
-	}
-}
-
-// add records that input-2 item j has key, whose hash is h, unless an item
-// after j has it too. It is safe for concurrent use, each j being added
-// once.
-func (t *keyTable) add(key string, h uint64, j int) {
-	t.keys[j] = key // published by the compare-and-swap below
-	tag := h & slotTagMask
-	entry := tag<<slotIndexBits | uint64(j+1)
-	for i := t.home(h); ; i = t.next(i) {
-		slot := &t.slots[i]
-		for s := slot.Load(); ; s = slot.Load() {
-			if s == 0 {
-				if slot.CompareAndSwap(0, entry) {
-					return
-				}
-				continue // another item took the slot: look at what it stored
-			}
-			if s>>slotIndexBits != tag || t.keys[int(s&slotIndexMask)-1] != key {
-				break // another key: probe on
-			}
-			if int(s&slotIndexMask)-1 > j || slot.CompareAndSwap(s, entry) {
-				return
-			}
-		}
-	}
-}
-
-// addKeys adds the keys of in2[lo:hi] that n8n stores in copyData, or
+// addKeys records the keys of in2[lo:hi] that n8n stores in copyData, or
 // returns the error for the first item on which n8n's node throws.
-func (t *keyTable) addKeys(in2 []Item, lo, hi int, p *keypath.Path, mode Mode) error {
+func addKeys(t *keyindex.Index, in2 []Item, lo, hi int, p *keypath.Path, mode Mode) error {
 	var b keyBlockState
 	for blo := lo; blo < hi; blo += keyBlock {
 		items := in2[blo:min(blo+keyBlock, hi)]
 		p.GetEach(items, b.vals[:], b.found[:])
-		n := 0
 		for i := range items {
 			if !b.found[i] {
 				continue
@@ -745,15 +668,8 @@ func (t *keyTable) addKeys(in2 []Item, lo, hi int, p *keypath.Path, mode Mode) e
 					Reason: err.Error()}
 			}
 			if ok {
-				b.keys[n], b.js[n] = key, blo+i
-				n++
+				t.Set(blo+i, key)
 			}
-		}
-		for k := range n {
-			b.hashes[k] = t.hash(b.keys[k])
-		}
-		for k := range n {
-			t.add(b.keys[k], b.hashes[k], b.js[k])
 		}
 	}
 	return nil

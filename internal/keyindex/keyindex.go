@@ -1,0 +1,166 @@
+// Package keyindex maps string keys to the last item that has each key, for
+// the key modes of the root package's merge functions (n8n's copyData).
+//
+// An [Index] is filled and built in two phases, each of which can run on
+// several goroutines without locks or atomic operations:
+//
+//  1. Record: goroutines record and hash the key of each item that has one,
+//     each for its own items.
+//  2. Build: the table is divided into partitions by the high bits of the
+//     hash, and each partition is filled by one goroutine, which visits the
+//     items in index order. A key that several items have therefore maps to
+//     the last of them.
+//
+// Lookups are safe for concurrent use once the index is built. An open
+// addressing table with linear probing is used rather than a Go map because
+// a map cannot be filled from several goroutines without a lock, and
+// because each slot's hash tag spares most comparisons.
+package keyindex
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// Index is a string-to-item index for n items. Create it with [New].
+type Index struct {
+	seed   maphash.Seed
+	keys   []string // keys[j] is the key of item j; valid where has[j]
+	hashes []uint64 // hashes[j] is the hash of keys[j]
+	has    []bool
+
+	partBits uint // log2 of the number of partitions
+	starts   []int
+	// slots hold 0 when empty, else a key's tag (the low tagBits bits of its
+	// hash) above j+1 for the item j that has the key. Partition p owns
+	// slots[starts[p]:starts[p+1]].
+	slots []uint64
+}
+
+const (
+	indexBits = 40 // room for j+1: far more items than memory can hold
+	tagBits   = 64 - indexBits
+	indexMask = 1<<indexBits - 1
+	tagMask   = 1<<tagBits - 1
+)
+
+// maxPartBits bounds the partitions at 64: more would only make each
+// partition's goroutine read the hashes of all the others for nothing.
+const maxPartBits = 6
+
+// New returns an empty index for items 0 to n-1 whose build can use up to
+// parts goroutines (rounded up to a power of two, at most 64).
+func New(n, parts int) *Index {
+	pb := uint(bits.Len(uint(max(parts, 1) - 1)))
+	return &Index{
+		seed:     maphash.MakeSeed(),
+		keys:     make([]string, n),
+		hashes:   make([]uint64, n),
+		has:      make([]bool, n),
+		partBits: min(pb, maxPartBits),
+	}
+}
+
+// Hash returns the hash of key that [Index.Get] takes.
+func (x *Index) Hash(key string) uint64 {
+	return maphash.String(x.seed, key)
+}
+
+// Set records that item j has key. It may be called for different items
+// on different goroutines at once, but not twice for one item.
+func (x *Index) Set(j int, key string) {
+	x.keys[j] = key
+	x.hashes[j] = x.Hash(key)
+	x.has[j] = true
+}
+
+// Partitions returns how many partitions [Index.BuildPartition] fills: one
+// goroutine per partition can build the index.
+func (x *Index) Partitions() int { return 1 << x.partBits }
+
+// Prepare sizes the partitions once every key is recorded. It must be
+// called once, after every [Index.Set] has returned (on goroutines the
+// caller has waited for) and before any [Index.BuildPartition].
+func (x *Index) Prepare() {
+	counts := make([]int, x.Partitions())
+	for j, ok := range x.has {
+		if ok {
+			counts[x.part(x.hashes[j])]++
+		}
+	}
+	x.starts = make([]int, len(counts)+1)
+	for p, n := range counts {
+		// At most two thirds full, so that probe sequences stay short.
+		x.starts[p+1] = x.starts[p] + n + n/2 + 1
+	}
+	x.slots = make([]uint64, x.starts[len(counts)])
+}
+
+// BuildPartition adds the keys of partition p to the table. Different
+// partitions may be built on different goroutines at once; lookups must
+// wait until every partition is built.
+func (x *Index) BuildPartition(p int) {
+	for j, ok := range x.has {
+		if ok && x.part(x.hashes[j]) == p {
+			x.add(p, j)
+		}
+	}
+}
+
+// add records item j in partition p, replacing an earlier item with the
+// same key.
+func (x *Index) add(p, j int) {
+	key, h := x.keys[j], x.hashes[j]
+	tag := h & tagMask
+	entry := tag<<indexBits | uint64(j+1)
+	lo, hi := x.starts[p], x.starts[p+1]
+	for i := x.home(h, lo, hi); ; i = next(i, lo, hi) {
+		s := x.slots[i]
+		if s == 0 || s>>indexBits == tag && x.keys[int(s&indexMask)-1] == key {
+			x.slots[i] = entry
+			return
+		}
+	}
+}
+
+// Get returns the last item with key, whose hash is h, and whether there
+// is one.
+func (x *Index) Get(key string, h uint64) (int, bool) {
+	p := x.part(h)
+	lo, hi := x.starts[p], x.starts[p+1]
+	tag := h & tagMask
+	for i := x.home(h, lo, hi); ; i = next(i, lo, hi) {
+		s := x.slots[i]
+		if s == 0 {
+			return -1, false
+		}
+		if s>>indexBits == tag {
+			if j := int(s&indexMask) - 1; x.keys[j] == key {
+				return j, true
+			}
+		}
+	}
+}
+
+// part returns the partition of hash h: its high bits.
+func (x *Index) part(h uint64) int {
+	if x.partBits == 0 {
+		return 0
+	}
+	return int(h >> (64 - x.partBits))
+}
+
+// home returns the first slot to probe for hash h in the partition
+// slots[lo:hi], from the hash bits below the partition's.
+func (x *Index) home(h uint64, lo, hi int) int {
+	off, _ := bits.Mul64(h<<x.partBits, uint64(hi-lo))
+	return lo + int(off)
+}
+
+// next returns the slot after slot i in the partition slots[lo:hi].
+func next(i, lo, hi int) int {
+	if i++; i == hi {
+		return lo
+	}
+	return i
+}
