@@ -141,6 +141,10 @@ func personEmail(p sync.Item) string {
 //     shapes on one goroutine: type assertions down to each email, a Go map
 //     of the contact emails sized in advance, then one pass over the
 //     persons. It knows nothing of lodash or JavaScript rules.
+//   - keys-only: the floor. It reads both key paths on every record the way
+//     keysync does, on the same goroutines, and does nothing else: no
+//     conversion, hashing or matching. Any implementation must do at least
+//     this much work on these records.
 //
 // Run with -cpu=1 to compare both on one goroutine.
 func BenchmarkRemoveKeyMatches(b *testing.B) {
@@ -160,6 +164,16 @@ func BenchmarkRemoveKeyMatches(b *testing.B) {
 			out := handWrittenFilter(persons, handWrittenSet(contacts), false)
 			if len(out) != benchN/2 {
 				b.Fatalf("got %d items", len(out))
+			}
+		}
+	})
+	b.Run("keys-only", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n2 := sync.ResolveKeys(contacts, benchKey2)
+			n1 := sync.ResolveKeys(persons, benchKey1)
+			if n1 != benchN || n2 != benchN {
+				b.Fatalf("found %d and %d keys", n1, n2)
 			}
 		}
 	})
