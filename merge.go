@@ -471,6 +471,7 @@ func (s keySplit) mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode,
 	if err != nil {
 		return nil, err
 	}
+	defer t.Release()
 	// A key "hasOwnProperty" shadows the method n8n then calls on copyData,
 	// which throws for every comparable key.
 	const hasOwn = "hasOwnProperty"
@@ -508,6 +509,7 @@ func (s keySplit) index(in2 []Item, p2 keypath.Path, mode Mode) (*keyindex.Index
 		return addKeys(t, in2, lo, hi, &p2, mode)
 	})
 	if err != nil {
+		t.Release()
 		return nil, err
 	}
 	t.Prepare()

@@ -20,6 +20,7 @@ package keyindex
 import (
 	"hash/maphash"
 	"math/bits"
+	"sync"
 )
 
 // Index is a string-to-item index for n items. Create it with [New].
@@ -48,17 +49,45 @@ const (
 // partition's goroutine read the hashes of all the others for nothing.
 const maxPartBits = 6
 
+// pool holds the memory of released indexes. An index for 200,000 items
+// takes about 8 MB; taking fresh memory from the operating system for every
+// merge costs more than filling it, since each page faults when first
+// written.
+var pool sync.Pool
+
 // New returns an empty index for items 0 to n-1 whose build can use up to
-// parts goroutines (rounded up to a power of two, at most 64).
+// parts goroutines (rounded up to a power of two, at most 64). It reuses the
+// memory of an index given to [Index.Release] when it can.
 func New(n, parts int) *Index {
-	pb := uint(bits.Len(uint(max(parts, 1) - 1)))
-	return &Index{
-		seed:     maphash.MakeSeed(),
-		keys:     make([]string, n),
-		hashes:   make([]uint64, n),
-		has:      make([]bool, n),
-		partBits: min(pb, maxPartBits),
+	x, _ := pool.Get().(*Index)
+	if x == nil {
+		x = &Index{}
 	}
+	x.seed = maphash.MakeSeed()
+	x.keys = grow(x.keys, n) // cleared by Release
+	x.hashes = grow(x.hashes, n)
+	x.has = grow(x.has, n)
+	clear(x.has)
+	x.partBits = min(uint(bits.Len(uint(max(parts, 1)-1))), maxPartBits)
+	x.starts, x.slots = x.starts[:0], x.slots[:0]
+	return x
+}
+
+// Release gives the index's memory back for reuse by a later [New]. The
+// index must not be used afterwards. It drops the keys first, so that a
+// released index keeps no caller's strings alive.
+func (x *Index) Release() {
+	clear(x.keys)
+	pool.Put(x)
+}
+
+// grow returns s resliced to length n, reallocated if it is too short. The
+// elements it keeps are not cleared.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // Hash returns the hash of key that [Index.Get] takes.
@@ -88,12 +117,14 @@ func (x *Index) Prepare() {
 			counts[x.part(x.hashes[j])]++
 		}
 	}
-	x.starts = make([]int, len(counts)+1)
+	x.starts = grow(x.starts, len(counts)+1)
+	x.starts[0] = 0
 	for p, n := range counts {
 		// At most two thirds full, so that probe sequences stay short.
 		x.starts[p+1] = x.starts[p] + n + n/2 + 1
 	}
-	x.slots = make([]uint64, x.starts[len(counts)])
+	x.slots = grow(x.slots, x.starts[len(counts)])
+	clear(x.slots)
 }
 
 // BuildPartition adds the keys of partition p to the table. Different

@@ -167,3 +167,43 @@ func TestIndex_matchesAGoMap(t *testing.T) {
 		}
 	}
 }
+
+// TestIndex_reuse builds indexes of different sizes one after another, so
+// that later ones reuse the memory of earlier ones, and checks that nothing
+// of an earlier index shows through.
+func TestIndex_reuse(t *testing.T) {
+	for _, tt := range []struct {
+		n     int
+		parts int
+		keys  map[int]string
+	}{
+		{n: 100, parts: 4, keys: map[int]string{0: "a", 50: "b", 99: "c"}},
+		{n: 10, parts: 1, keys: map[int]string{9: "d"}},
+		{n: 100, parts: 2, keys: map[int]string{1: "a"}},
+		{n: 1000, parts: 8, keys: map[int]string{999: "e", 3: "e"}},
+	} {
+		x := New(tt.n, tt.parts)
+		for j, k := range tt.keys {
+			x.Set(j, k)
+		}
+		build(x)
+
+		want := map[string]int{}
+		for j, k := range tt.keys {
+			want[k] = max(want[k], j)
+		}
+		for _, k := range []string{"a", "b", "c", "d", "e"} {
+			j, ok := x.Get(k, x.Hash(k))
+			wantJ, wantOK := want[k]
+			assert.Equal(t, wantOK, ok, "n=%d key %q", tt.n, k)
+			if wantOK {
+				assert.Equal(t, wantJ, j, "n=%d key %q", tt.n, k)
+			}
+		}
+
+		x.Release()
+		for j, k := range x.keys {
+			require.Empty(t, k, "key of item %d kept after Release", j)
+		}
+	}
+}
