@@ -497,13 +497,16 @@ func (s keySplit) mergeKeyed(in1, in2 []Item, key1, key2 string, mode Mode,
 }
 
 // index returns n8n's copyData for in2: each key that p2 finds, as a
-// JavaScript property key, mapped to the last item of in2 that has it.
+// JavaScript property key, mapped to the last item of in2 that has it. The
+// caller must release the index; when index returns an error, it has
+// released it already.
 func (s keySplit) index(in2 []Item, p2 keypath.Path, mode Mode) (*keyindex.Index, error) {
 	parts := 1
 	if s.chunks(len(in2)) > 1 {
 		parts = s.workers
 	}
 	t := keyindex.New(len(in2), parts)
+
 	err := s.run(s.chunks(len(in2)), func(c int) error {
 		lo, hi := s.bounds(c, len(in2))
 		return addKeys(t, in2, lo, hi, &p2, mode)
@@ -512,6 +515,7 @@ func (s keySplit) index(in2 []Item, p2 keypath.Path, mode Mode) (*keyindex.Index
 		t.Release()
 		return nil, err
 	}
+
 	t.Prepare()
 	_ = s.run(t.Partitions(), func(p int) error {
 		t.BuildPartition(p)

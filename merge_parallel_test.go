@@ -182,9 +182,9 @@ func TestMergeKeyed_parallelMatchesOneByOne(t *testing.T) {
 	}
 }
 
-// TestMergeKeyed_lastInput2ItemWins checks MergeByKey across chunks racing
-// to record the same keys: the input-2 item merged is always the last one
-// with the key.
+// TestMergeKeyed_lastInput2ItemWins checks MergeByKey when many chunks,
+// recorded in parallel, hold the same keys: the input-2 item merged is
+// always the last one with the key.
 func TestMergeKeyed_lastInput2ItemWins(t *testing.T) {
 	t.Parallel()
 	const n, keys = 30_000, 7

@@ -10,6 +10,7 @@ func Example() {
 	emails := []string{"ann@example.com", "bob@example.com", "ann@example.com"}
 
 	x := keyindex.New(len(emails), 1)
+	defer x.Release()
 	for j, e := range emails {
 		x.Set(j, e)
 	}

@@ -1,20 +1,23 @@
 // Package keyindex maps string keys to the last item that has each key, for
 // the key modes of the root package's merge functions (n8n's copyData).
 //
-// An [Index] is filled and built in two phases, each of which can run on
-// several goroutines without locks or atomic operations:
+// An index lives through these steps, the parallel ones without locks or
+// atomic operations:
 //
-//  1. Record: goroutines record and hash the key of each item that has one,
-//     each for its own items.
-//  2. Build: the table is divided into partitions by the high bits of the
-//     hash, and each partition is filled by one goroutine, which visits the
-//     items in index order. A key that several items have therefore maps to
-//     the last of them.
+//  1. [New] returns an empty index for n items.
+//  2. [Index.Set] records and hashes the key of an item. Several goroutines
+//     may record at once, each for its own items.
+//  3. [Index.Prepare] sizes the table's partitions, which divide it by the
+//     high bits of the hash.
+//  4. [Index.BuildPartition] fills one partition, visiting the items in
+//     index order, so that a key several items have maps to the last of
+//     them. Each partition can be built on its own goroutine.
+//  5. [Index.Get] looks keys up, from any number of goroutines.
+//  6. [Index.Release] gives the memory back for a later index to reuse.
 //
-// Lookups are safe for concurrent use once the index is built. An open
-// addressing table with linear probing is used rather than a Go map because
-// a map cannot be filled from several goroutines without a lock, and
-// because each slot's hash tag spares most comparisons.
+// The table is open addressing with linear probing in flat slices rather
+// than Go maps: each slot's hash tag spares most key comparisons, and the
+// same memory serves merge after merge.
 package keyindex
 
 import (
@@ -50,27 +53,38 @@ const (
 const maxPartBits = 6
 
 // pool holds the memory of released indexes. An index for 200,000 items
-// takes about 8 MB; taking fresh memory from the operating system for every
-// merge costs more than filling it, since each page faults when first
-// written.
+// takes about 7.5 MB; taking fresh memory from the operating system for
+// every merge costs more than filling it, since each page faults when first
+// written. Indexes for more than maxPooled items are not kept, so that one
+// huge merge does not pin its memory for the small ones that follow.
 var pool sync.Pool
 
-// New returns an empty index for items 0 to n-1 whose build can use up to
-// parts goroutines (rounded up to a power of two, at most 64). It reuses the
-// memory of an index given to [Index.Release] when it can.
+// maxPooled is the most items a pooled index may have room for: about 37 MB.
+const maxPooled = 1 << 20
+
+// New returns an empty index for items 0 to n-1 whose build uses at most
+// parts goroutines (rounded down to a power of two, at most 64; fewer than
+// one counts as one). It reuses the memory of an index given to
+// [Index.Release] when it can.
 func New(n, parts int) *Index {
 	x, _ := pool.Get().(*Index)
 	if x == nil {
 		x = &Index{}
 	}
+	x.reset(n, parts)
+	return x
+}
+
+// reset empties x for n items and parts goroutines, keeping its memory
+// where it is large enough.
+func (x *Index) reset(n, parts int) {
 	x.seed = maphash.MakeSeed()
-	x.keys = grow(x.keys, n) // cleared by Release
+	x.keys = grow(x.keys, n) // stale keys are never read, and Release clears them
 	x.hashes = grow(x.hashes, n)
 	x.has = grow(x.has, n)
 	clear(x.has)
-	x.partBits = min(uint(bits.Len(uint(max(parts, 1)-1))), maxPartBits)
+	x.partBits = min(uint(bits.Len(uint(max(parts, 1))))-1, maxPartBits)
 	x.starts, x.slots = x.starts[:0], x.slots[:0]
-	return x
 }
 
 // Release gives the index's memory back for reuse by a later [New]. The
@@ -78,7 +92,9 @@ func New(n, parts int) *Index {
 // released index keeps no caller's strings alive.
 func (x *Index) Release() {
 	clear(x.keys)
-	pool.Put(x)
+	if cap(x.keys) <= maxPooled {
+		pool.Put(x)
+	}
 }
 
 // grow returns s resliced to length n, reallocated if it is too short. The
@@ -90,7 +106,8 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// Hash returns the hash of key that [Index.Get] takes.
+// Hash returns the hash of key that [Index.Get] takes. Hashes are valid
+// for this index only: each [New] draws a new seed.
 func (x *Index) Hash(key string) uint64 {
 	return maphash.String(x.seed, key)
 }
@@ -117,19 +134,22 @@ func (x *Index) Prepare() {
 			counts[x.part(x.hashes[j])]++
 		}
 	}
+
 	x.starts = grow(x.starts, len(counts)+1)
 	x.starts[0] = 0
 	for p, n := range counts {
 		// At most two thirds full, so that probe sequences stay short.
 		x.starts[p+1] = x.starts[p] + n + n/2 + 1
 	}
+
 	x.slots = grow(x.slots, x.starts[len(counts)])
 	clear(x.slots)
 }
 
-// BuildPartition adds the keys of partition p to the table. Different
-// partitions may be built on different goroutines at once; lookups must
-// wait until every partition is built.
+// BuildPartition adds the keys of partition p to the table. Each partition
+// must be built once, by one goroutine; different partitions may be built
+// on different goroutines at once. Lookups must wait until every partition
+// is built.
 func (x *Index) BuildPartition(p int) {
 	for j, ok := range x.has {
 		if ok && x.part(x.hashes[j]) == p {
@@ -154,8 +174,8 @@ func (x *Index) add(p, j int) {
 	}
 }
 
-// Get returns the last item with key, whose hash is h, and whether there
-// is one.
+// Get returns the last item with key, whose hash is h, or -1 and false
+// when no item has key.
 func (x *Index) Get(key string, h uint64) (int, bool) {
 	p := x.part(h)
 	lo, hi := x.starts[p], x.starts[p+1]

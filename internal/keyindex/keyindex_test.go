@@ -2,6 +2,7 @@ package keyindex
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	stdsync "sync"
 	"testing"
@@ -57,7 +58,8 @@ func TestIndex_lastItemWins(t *testing.T) {
 func TestIndex_partitions(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ parts, want int }{
-		{-1, 1}, {0, 1}, {1, 1}, {2, 2}, {3, 4}, {64, 64}, {65, 64}, {1000, 64},
+		{-1, 1}, {0, 1}, {1, 1}, {2, 2}, {3, 2}, {4, 4}, {7, 4}, {64, 64}, {65, 64},
+		{1000, 64},
 	} {
 		assert.Equal(t, tt.want, New(10, tt.parts).Partitions(), "New(10, %d)", tt.parts)
 	}
@@ -74,35 +76,61 @@ func TestIndex_empty(t *testing.T) {
 }
 
 // TestIndex_probesWrapAround gives every key the same home, the last slot
-// of the table, so that probe sequences run off its end.
+// of its partition, so that probe sequences run off the partition's end
+// and must wrap to its start, not to the table's.
 func TestIndex_probesWrapAround(t *testing.T) {
 	t.Parallel()
-	x := New(6, 1)
-	last := ^uint64(0)
-	keys := []string{"a", "b", "c", "a", "d", "b"}
-	for j, k := range keys {
-		setHash(x, j, k, last-uint64(k[0])) // distinct tags, same home
-	}
-	build(x)
-	require.Len(t, x.slots, 10)
-	require.Equal(t, len(x.slots)-1, x.home(last, 0, len(x.slots)))
-
 	for _, tt := range []struct {
-		key    string
-		want   int
-		wantOK bool
-	}{{"a", 3, true}, {"b", 5, true}, {"c", 2, true}, {"d", 4, true}, {"e", -1, false}} {
-		j, ok := x.Get(tt.key, last-uint64(tt.key[0]))
-		assert.Equal(t, tt.wantOK, ok, tt.key)
-		assert.Equal(t, tt.want, j, tt.key)
+		name        string
+		parts, part int
+	}{
+		{"one partition", 1, 0},
+		{"third of four partitions", 4, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			x := New(6, tt.parts)
+			partBits := uint(bits.Len(uint(tt.parts))) - 1
+			// The partition's bits on top, then all ones (the last home),
+			// then a distinct tag per key.
+			top := uint64(tt.part)<<(64-partBits) | (^uint64(0) >> partBits)
+			hash := func(k string) uint64 { return top - uint64(k[0]) }
+			keys := []string{"a", "b", "c", "a", "d", "b"}
+			for j, k := range keys {
+				setHash(x, j, k, hash(k))
+			}
+			build(x)
+			lo, hi := x.starts[tt.part], x.starts[tt.part+1]
+			require.Equal(t, hi-1, x.home(hash("a"), lo, hi), "home is the last slot")
+
+			for _, want := range []struct {
+				key    string
+				j      int
+				wantOK bool
+			}{{"a", 3, true}, {"b", 5, true}, {"c", 2, true}, {"d", 4, true}, {"e", -1, false}} {
+				j, ok := x.Get(want.key, hash(want.key))
+				assert.Equal(t, want.wantOK, ok, want.key)
+				assert.Equal(t, want.j, j, want.key)
+			}
+			for i, s := range x.slots {
+				if i < lo || i >= hi {
+					assert.Zero(t, s, "slot %d outside partition %d", i, tt.part)
+				}
+			}
+			assert.Equal(t, 4, occupied(x.slots[lo:hi]), "one slot per distinct key")
+		})
 	}
-	occupied := 0
-	for _, s := range x.slots {
+}
+
+// occupied returns how many of slots hold a key.
+func occupied(slots []uint64) int {
+	n := 0
+	for _, s := range slots {
 		if s != 0 {
-			occupied++
+			n++
 		}
 	}
-	assert.Equal(t, 4, occupied, "one slot per distinct key")
+	return n
 }
 
 // TestIndex_equalHashes checks that keys whose hashes are equal, tag
@@ -169,8 +197,10 @@ func TestIndex_matchesAGoMap(t *testing.T) {
 }
 
 // TestIndex_reuse builds indexes of different sizes one after another, so
-// that later ones reuse the memory of earlier ones, and checks that nothing
-// of an earlier index shows through.
+// that later ones may reuse the memory of earlier ones through the pool,
+// and checks that nothing of an earlier index shows through. It is not
+// parallel, so that the index New returns is most likely the one released
+// just before; TestIndex_resetDirty covers reuse without the pool's luck.
 func TestIndex_reuse(t *testing.T) {
 	for _, tt := range []struct {
 		n     int
@@ -202,8 +232,61 @@ func TestIndex_reuse(t *testing.T) {
 		}
 
 		x.Release()
+		// Reading a released index is for this test only.
 		for j, k := range x.keys {
 			require.Empty(t, k, "key of item %d kept after Release", j)
+		}
+	}
+}
+
+// TestIndex_resetDirty empties an index that was used, as New does with a
+// pooled one, and checks that it starts afresh.
+func TestIndex_resetDirty(t *testing.T) {
+	t.Parallel()
+	x := New(8, 4)
+	for j := range 8 {
+		x.Set(j, fmt.Sprint("k", j%3))
+	}
+	build(x)
+	seed := x.seed
+
+	x.reset(6, 2)
+
+	assert.Len(t, x.keys, 6)
+	assert.NotContains(t, x.has, true, "items recorded before the reset")
+	assert.Equal(t, 2, x.Partitions())
+	assert.NotEqual(t, seed, x.seed, "a fresh seed")
+	x.Set(5, "k1")
+	build(x)
+	assert.Equal(t, 1, occupied(x.slots), "only the key recorded after the reset")
+	j, ok := x.Get("k1", x.Hash("k1"))
+	assert.True(t, ok)
+	assert.Equal(t, 5, j)
+	_, ok = x.Get("k0", x.Hash("k0"))
+	assert.False(t, ok)
+}
+
+// TestIndex_partitionsShareTheKeys checks that keys are spread over every
+// partition and each lands in its own partition's slots.
+func TestIndex_partitionsShareTheKeys(t *testing.T) {
+	t.Parallel()
+	const n = 4000
+	x := New(n, 8)
+	for j := range n {
+		x.Set(j, fmt.Sprint("key-", j))
+	}
+	build(x)
+
+	for p := range x.Partitions() {
+		lo, hi := x.starts[p], x.starts[p+1]
+		keys := occupied(x.slots[lo:hi])
+		assert.Greater(t, keys, n/x.Partitions()/2, "partition %d", p)
+		assert.Less(t, keys, hi-lo, "partition %d has an empty slot", p)
+		for _, s := range x.slots[lo:hi] {
+			if s != 0 {
+				j := int(s&indexMask) - 1
+				assert.Equal(t, p, x.part(x.hashes[j]), "item %d in partition %d", j, p)
+			}
 		}
 	}
 }
