@@ -157,7 +157,7 @@ func personEmail(p sync.Item) string {
 // persons no contact has yet, on 200,000 Pipedrive v1 persons (key
 // "email[0].value") against 200,000 HubSpot v1 contacts (key
 // "identity-profiles[0].identities[0].value"), half of the persons matching.
-// n8n's own Merge node (type version 1, Node.js 20) needs 210-250 ms
+// n8n's own Merge node (type version 1, Node.js 20) needs 200-250 ms
 // (median) for this job on our 2-core machines; see the README.
 //
 // The sub-benchmarks are:
@@ -179,7 +179,7 @@ func personEmail(p sync.Item) string {
 //     reads every email with the handwritten loop's type assertions, on two
 //     goroutines whatever -cpu says, and does nothing else.
 //
-// Run with -cpu=1 to compare both on one goroutine.
+// Run with -cpu=1 to compare keysync and handwritten on one goroutine.
 func BenchmarkRemoveKeyMatches(b *testing.B) {
 	persons, contacts := benchInputs()
 	b.Run("keysync", func(b *testing.B) {
