@@ -79,17 +79,22 @@ func TestTwoWay_StatefulResolvedValueYieldsToNewerEdit(t *testing.T) {
 	assert.Equal(t, "555-NEW", find(t, e.b, "dana@example.com")["phone"])
 }
 
+// deletePoliciesInA returns the delete policies for A under which a delete
+// is carried out: propagated at once, or held in quarantine and confirmed.
+func deletePoliciesInA() map[string]keysync.DeletePolicy {
+	return map[string]keysync.DeletePolicy{
+		"propagate": {InA: keysync.DeletePropagate, MaxShare: -1},
+		"quarantine confirmed": {InA: keysync.DeleteQuarantine, MaxShare: -1,
+			Confirm: func(keysync.HeldDelete) bool { return true }},
+	}
+}
+
 // TestTwoWay_StatefulEditBeatsDelete deletes a record on one side while its
 // counterpart was edited: the edited record is kept and created again,
 // whatever the delete policy.
 func TestTwoWay_StatefulEditBeatsDelete(t *testing.T) {
 	t.Parallel()
-	policies := map[string]keysync.DeletePolicy{
-		"propagate": {InA: keysync.DeletePropagate, MaxShare: -1},
-		"quarantine confirmed": {InA: keysync.DeleteQuarantine, MaxShare: -1,
-			Confirm: func(keysync.HeldDelete) bool { return true }},
-	}
-	for name, policy := range policies {
+	for name, policy := range deletePoliciesInA() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
@@ -525,12 +530,7 @@ func TestTwoWay_StatefulIncrementalKeepsReporting(t *testing.T) {
 // cannot be created again, but it is kept, whatever the delete policy.
 func TestTwoWay_StatefulEditedWithoutKeyBeatsDelete(t *testing.T) {
 	t.Parallel()
-	policies := map[string]keysync.DeletePolicy{
-		"propagate": {InA: keysync.DeletePropagate, MaxShare: -1},
-		"quarantine confirmed": {InA: keysync.DeleteQuarantine, MaxShare: -1,
-			Confirm: func(keysync.HeldDelete) bool { return true }},
-	}
-	for name, policy := range policies {
+	for name, policy := range deletePoliciesInA() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
